@@ -1,0 +1,534 @@
+// thread_pool_bench: weft::ThreadPool against the seed design (Rust book
+// ch. 20 in C++), boost::asio::thread_pool and a oneTBB task_arena, in one
+// process, with the same worker count (2, or env WEFT_BENCH_THREADS) and the
+// same jobs. See bench/README.md for the columns and the recorded results.
+//
+// Workloads, each for every pool:
+//   empty_1_producer/<pool>   N empty jobs posted by the main thread, then
+//                             wait until all ran; time = post + drain.
+//   empty_2_producers/<pool>  the same N from two producer threads (N/2 each).
+//   round_trip/<pool>         post one job, wait until it ran, repeated; the
+//                             per-trip samples give median_us and p99_us.
+// Pools: weft (default options: unbounded queue), weft_q1024 (max_queued =
+// 1024, the server's setting; throughput only), seed, asio, tbb, and for the
+// round trip also weft_submit (submit() + future::get()).
+//
+// Every job counts itself, and every run checks afterwards that each posted
+// job ran exactly once; a lost job stops the program through the watchdog
+// (no run may take longer than a fixed limit) instead of hanging it. The exit
+// status is non-zero on any such failure, which is what the ctest smoke test
+// (`--smoke`: small N, one repetition) relies on.
+//
+// Timing is manual (steady_clock around exactly the measured part), so pool
+// start-up, warm-up, producer thread creation and teardown are outside it.
+
+#include "pools.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---- settings (written once in main, before any benchmark runs) ----
+
+struct Settings {
+  std::size_t threads = 2;                  // workers per pool
+  std::uint64_t jobs = 1'000'000;           // jobs per throughput batch
+  std::uint64_t warmup_jobs = 20'000;       // before timing, per run
+  benchmark::IterationCount batches = 2;    // throughput batches per repetition
+  benchmark::IterationCount round_trips = 20'000;
+  std::chrono::milliseconds settle{50};     // idle time before each run
+  std::chrono::seconds run_limit{120};      // watchdog limit per run
+  bool smoke = false;
+};
+
+Settings g_settings;
+std::atomic<bool> g_failed{false};
+
+void fail(benchmark::State& state, const std::string& what) {
+  std::fprintf(stderr, "thread_pool_bench: FAILED %s\n", what.c_str());
+  g_failed.store(true);
+  state.SkipWithError(what.c_str());
+}
+
+// ---- which threads ran jobs ----
+//
+// Each measured batch gets a new generation; a job whose thread has not seen
+// this generation yet counts its thread once. Cost per job: one thread-local
+// compare, the same for every pool.
+
+std::atomic<std::uint64_t> g_tally_generation{0};
+std::atomic<std::uint32_t> g_tally_threads{0};
+thread_local std::uint64_t t_tally_seen = 0;
+
+void tally_begin() {
+  g_tally_threads.store(0, std::memory_order_relaxed);
+  g_tally_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+void tally_note() noexcept {
+  const std::uint64_t generation = g_tally_generation.load(std::memory_order_relaxed);
+  if (t_tally_seen != generation) {
+    t_tally_seen = generation;
+    g_tally_threads.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// ---- completion of a batch ----
+//
+// One instance with static storage: runs are sequential, and a worker that is
+// still inside notify_one() after the producer saw `finished` (oneTBB does not
+// join its workers when an arena goes away) must never touch freed memory.
+// `done` is updated with acq_rel so the job that completes the batch has seen
+// every earlier job's tally update before it releases `finished`.
+
+struct Completion {
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> target{0};
+  std::atomic<std::uint32_t> finished{0};
+
+  // Precondition: no job of an earlier batch is still counting.
+  void arm(std::uint64_t jobs) {
+    done.store(0, std::memory_order_relaxed);
+    target.store(jobs, std::memory_order_relaxed);
+    finished.store(0, std::memory_order_relaxed);
+  }
+
+  void job_ran() noexcept {
+    tally_note();
+    if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == target.load(std::memory_order_relaxed)) {
+      finished.store(1, std::memory_order_release);
+      finished.notify_one();
+    }
+  }
+
+  // Sleeps (futex after a short spin, libstdc++) until the last job ran.
+  void wait() {
+    while (finished.load(std::memory_order_acquire) == 0) {
+      finished.wait(0, std::memory_order_acquire);
+    }
+  }
+};
+
+Completion g_completion;
+
+// One flag per round trip, static for the same reason as g_completion.
+struct Flag {
+  std::atomic<std::uint32_t> value{0};
+  std::atomic<std::uint64_t> ran{0};
+};
+
+Flag g_flag;
+
+// ---- watchdog: a run that outlives its limit ends the process ----
+
+std::atomic<std::int64_t> g_deadline_ns{0};  // steady_clock ns; 0 = disarmed
+std::atomic<const std::string*> g_running{nullptr};
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+class Watchdog {
+ public:
+  Watchdog() : thread_([this] { loop(); }) {}
+  ~Watchdog() {
+    {
+      const std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  Watchdog(Watchdog&&) = delete;
+  Watchdog& operator=(Watchdog&&) = delete;
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; })) {
+      const std::int64_t deadline = g_deadline_ns.load();
+      if (deadline != 0 && now_ns() > deadline) {
+        const std::string* name = g_running.load();
+        std::fprintf(stderr,
+                     "thread_pool_bench: FAILED %s did not finish within %lld s "
+                     "(batch: %llu of %llu jobs ran; round trips: %llu ran): "
+                     "a pool lost a job or hung\n",
+                     name != nullptr ? name->c_str() : "?",
+                     static_cast<long long>(g_settings.run_limit.count()),
+                     static_cast<unsigned long long>(g_completion.done.load()),
+                     static_cast<unsigned long long>(g_completion.target.load()),
+                     static_cast<unsigned long long>(g_flag.ran.load()));
+        std::fflush(stderr);
+        std::_Exit(3);
+      }
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
+/// Arms the watchdog for one benchmark run (pool start, warm-up, timed part, teardown).
+class RunGuard {
+ public:
+  explicit RunGuard(const std::string& name) {
+    g_running.store(&name);
+    g_deadline_ns.store(now_ns() + std::chrono::nanoseconds(g_settings.run_limit).count());
+  }
+  ~RunGuard() {
+    g_deadline_ns.store(0);
+    g_running.store(nullptr);
+  }
+  RunGuard(const RunGuard&) = delete;
+  RunGuard& operator=(const RunGuard&) = delete;
+  RunGuard(RunGuard&&) = delete;
+  RunGuard& operator=(RunGuard&&) = delete;
+};
+
+// ---- helpers ----
+
+/// Producers block here (futex) until open() so they all start together.
+class Gate {
+ public:
+  void wait() {
+    while (open_.load(std::memory_order_acquire) == 0) {
+      open_.wait(0, std::memory_order_acquire);
+    }
+  }
+  void open() {
+    open_.store(1, std::memory_order_release);
+    open_.notify_all();
+  }
+
+ private:
+  std::atomic<std::uint32_t> open_{0};
+};
+
+template <class Pool>
+void post_counted(Pool& pool, std::uint64_t jobs) {
+  Completion* completion = &g_completion;
+  for (std::uint64_t i = 0; i < jobs; ++i) {
+    pool.post([completion] { completion->job_ran(); });
+  }
+}
+
+/// Checks the batch that just drained ran each job exactly once. A duplicate
+/// run shows as done > target (a lost job never drains: the watchdog ends it).
+bool batch_ok(benchmark::State& state, const std::string& name) {
+  const std::uint64_t done = g_completion.done.load();
+  const std::uint64_t target = g_completion.target.load();
+  if (done != target) {
+    fail(state, name + ": " + std::to_string(done) + " jobs ran, " + std::to_string(target) + " posted");
+    return false;
+  }
+  return true;
+}
+
+bool threads_ok(benchmark::State& state, const std::string& name, std::uint32_t used) {
+  if (used == 0 || used > g_settings.threads) {
+    fail(state, name + ": jobs ran on " + std::to_string(used) + " threads, pool has " +
+                    std::to_string(g_settings.threads));
+    return false;
+  }
+  return true;
+}
+
+/// Starts every worker and runs a batch through it, outside the timed part.
+template <class Pool>
+bool warm_up(benchmark::State& state, const std::string& name, Pool& pool) {
+  g_completion.arm(g_settings.warmup_jobs);
+  post_counted(pool, g_settings.warmup_jobs);
+  g_completion.wait();
+  return batch_ok(state, name + " (warm-up)");
+}
+
+double to_us(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+/// CPU time of the whole process (every thread, including a pool's workers
+/// while they spin), in ns: what a pool costs beyond wall time.
+std::int64_t process_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(ts.tv_nsec);
+}
+
+// ---- workloads ----
+
+template <class Pool>
+void bm_empty_jobs(benchmark::State& state, const std::string& name, std::size_t producers) {
+  std::this_thread::sleep_for(g_settings.settle);
+  const RunGuard guard(name);
+  const std::uint64_t jobs = g_settings.jobs;
+  std::int64_t total_ns = 0;
+  std::int64_t total_cpu_ns = 0;
+  std::uint32_t threads_used = std::numeric_limits<std::uint32_t>::max();
+  bool ok = true;
+  {
+    Pool pool(g_settings.threads);
+    ok = warm_up(state, name, pool);
+    for (auto _ : state) {
+      if (!ok) {
+        state.SetIterationTime(0.0);
+        continue;
+      }
+      g_completion.arm(jobs);
+      tally_begin();
+      Clock::time_point start;
+      Clock::time_point stop;
+      std::int64_t cpu_start = 0;
+      std::int64_t cpu_stop = 0;
+      if (producers == 1) {
+        cpu_start = process_cpu_ns();
+        start = Clock::now();
+        post_counted(pool, jobs);
+        g_completion.wait();
+        stop = Clock::now();
+        cpu_stop = process_cpu_ns();
+      } else {
+        Gate gate;
+        std::vector<std::thread> threads;
+        threads.reserve(producers);
+        for (std::size_t p = 0; p < producers; ++p) {
+          const std::uint64_t share = jobs / producers + (p == 0 ? jobs % producers : 0);
+          threads.emplace_back([&pool, &gate, share] {
+            gate.wait();
+            post_counted(pool, share);
+          });
+        }
+        cpu_start = process_cpu_ns();
+        start = Clock::now();
+        gate.open();
+        g_completion.wait();
+        stop = Clock::now();
+        cpu_stop = process_cpu_ns();
+        for (std::thread& thread : threads) {
+          thread.join();
+        }
+      }
+      total_cpu_ns += cpu_stop - cpu_start;
+      const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start);
+      state.SetIterationTime(std::chrono::duration<double>(elapsed).count());
+      total_ns += elapsed.count();
+      const std::uint32_t used = g_tally_threads.load(std::memory_order_relaxed);
+      threads_used = std::min(threads_used, used);
+      ok = batch_ok(state, name) && threads_ok(state, name, used);
+    }
+  }  // the pool is gone: every job has run (TBB: drained, see Completion)
+  if (!ok || !batch_ok(state, name + " (after teardown)")) {
+    return;
+  }
+  const auto processed = static_cast<std::uint64_t>(state.iterations()) * jobs;
+  state.SetItemsProcessed(static_cast<std::int64_t>(processed));
+  state.counters["ns_per_job"] = static_cast<double>(total_ns) / static_cast<double>(processed);
+  state.counters["cpu_ns_per_job"] = static_cast<double>(total_cpu_ns) / static_cast<double>(processed);
+  state.counters["threads_used"] = threads_used;
+}
+
+/// Post one job, wait until it ran. With kFuture (weft only), the job goes
+/// through submit() and the wait is future::get(), what a caller of the
+/// public API pays; otherwise every pool gets the same flag + futex wait.
+template <class Pool, bool kFuture = false>
+void bm_round_trip(benchmark::State& state, const std::string& name) {
+  std::this_thread::sleep_for(g_settings.settle);
+  const RunGuard guard(name);
+  std::vector<std::int64_t> samples;
+  samples.reserve(static_cast<std::size_t>(g_settings.round_trips));
+  std::int64_t cpu_start = 0;
+  std::int64_t cpu_ns = 0;
+  bool ok = true;
+  {
+    Pool pool(g_settings.threads);
+    ok = warm_up(state, name, pool);
+    g_flag.ran.store(0);
+    tally_begin();
+    Flag* flag = &g_flag;
+    cpu_start = process_cpu_ns();
+    for (auto _ : state) {
+      if (!ok) {
+        state.SetIterationTime(0.0);
+        continue;
+      }
+      flag->value.store(0, std::memory_order_relaxed);
+      const Clock::time_point start = Clock::now();
+      if constexpr (kFuture) {
+        pool.pool()
+            .submit([flag] {
+              tally_note();
+              flag->ran.fetch_add(1, std::memory_order_relaxed);
+            })
+            .get();
+      } else {
+        pool.post([flag] {
+          tally_note();
+          flag->ran.fetch_add(1, std::memory_order_relaxed);
+          flag->value.store(1, std::memory_order_release);
+          flag->value.notify_one();
+        });
+        while (flag->value.load(std::memory_order_acquire) == 0) {
+          flag->value.wait(0, std::memory_order_acquire);
+        }
+      }
+      const Clock::time_point stop = Clock::now();
+      const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start);
+      state.SetIterationTime(std::chrono::duration<double>(elapsed).count());
+      samples.push_back(elapsed.count());
+    }
+    cpu_ns = process_cpu_ns() - cpu_start;
+  }
+  if (!ok) {
+    return;
+  }
+  const auto expected = static_cast<std::uint64_t>(state.iterations());
+  const std::uint64_t ran = g_flag.ran.load();
+  if (ran != expected) {
+    fail(state, name + ": " + std::to_string(ran) + " round-trip jobs ran, " + std::to_string(expected) +
+                    " posted");
+    return;
+  }
+  const std::uint32_t used = g_tally_threads.load(std::memory_order_relaxed);
+  if (!threads_ok(state, name, used) || samples.empty()) {
+    return;
+  }
+  std::sort(samples.begin(), samples.end());
+  const std::size_t n = samples.size();
+  // Nearest-rank percentiles: the smallest sample with at least p% at or below it.
+  const auto rank = [n](std::size_t percent) {
+    const std::size_t r = (n * percent + 99) / 100;
+    return std::max<std::size_t>(r, 1) - 1;
+  };
+  state.counters["median_us"] = to_us(samples[rank(50)]);
+  state.counters["p99_us"] = to_us(samples[rank(99)]);
+  state.counters["cpu_us_per_trip"] = to_us(cpu_ns) / static_cast<double>(n);
+  state.counters["threads_used"] = used;
+}
+
+// ---- registration ----
+
+template <class Pool>
+void register_pool() {
+  const std::string pool(Pool::kName);
+  for (const std::size_t producers : {std::size_t{1}, std::size_t{2}}) {
+    const std::string name =
+        producers == 1 ? "empty_1_producer/" + pool : "empty_" + std::to_string(producers) + "_producers/" + pool;
+    benchmark::RegisterBenchmark(name.c_str(),
+                                 [name, producers](benchmark::State& state) {
+                                   bm_empty_jobs<Pool>(state, name, producers);
+                                 })
+        ->Iterations(g_settings.batches)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+
+template <class Pool, bool kFuture = false>
+void register_round_trip(std::string_view label) {
+  const std::string name = "round_trip/" + std::string(label);
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [name](benchmark::State& state) { bm_round_trip<Pool, kFuture>(state, name); })
+      ->Iterations(g_settings.round_trips)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
+std::optional<std::size_t> parse_threads(const char* text) {
+  std::size_t value = 0;
+  const char* end = text + std::strlen(text);
+  const auto [ptr, ec] = std::from_chars(text, end, value);
+  if (ec != std::errc() || ptr != end || value == 0 || value > 256) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Our own flag first: Google Benchmark rejects flags it does not know.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--smoke") {
+      g_settings.smoke = true;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  if (const char* smoke = std::getenv("WEFT_BENCH_SMOKE"); smoke != nullptr && std::string_view(smoke) == "1") {
+    g_settings.smoke = true;
+  }
+  if (const char* threads = std::getenv("WEFT_BENCH_THREADS"); threads != nullptr) {
+    const std::optional<std::size_t> value = parse_threads(threads);
+    if (!value) {
+      std::fprintf(stderr, "thread_pool_bench: WEFT_BENCH_THREADS=%s: want a whole number from 1 to 256\n",
+                   threads);
+      return 2;
+    }
+    g_settings.threads = *value;
+  }
+  if (g_settings.smoke) {
+    // Small enough for < 10 s under AddressSanitizer; still crosses every
+    // pool's queue many times over and checks every count.
+    g_settings.jobs = 20'000;
+    g_settings.warmup_jobs = 2'000;
+    g_settings.batches = 1;
+    g_settings.round_trips = 500;
+    g_settings.settle = std::chrono::milliseconds(0);
+    g_settings.run_limit = std::chrono::seconds(10);
+  }
+
+  register_pool<weft_bench::WeftPool>();
+  register_pool<weft_bench::WeftBoundedPool>();
+  register_pool<weft_bench::SeedPool>();
+  register_pool<weft_bench::AsioPool>();
+  register_pool<weft_bench::TbbPool>();
+  register_round_trip<weft_bench::WeftPool>("weft");
+  register_round_trip<weft_bench::WeftPool, true>("weft_submit");
+  register_round_trip<weft_bench::SeedPool>("seed");
+  register_round_trip<weft_bench::AsioPool>("asio");
+  register_round_trip<weft_bench::TbbPool>("tbb");
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+    return 2;
+  }
+  benchmark::AddCustomContext("pool_threads", std::to_string(g_settings.threads));
+  benchmark::AddCustomContext("jobs_per_batch", std::to_string(g_settings.jobs));
+  benchmark::AddCustomContext("round_trips", std::to_string(g_settings.round_trips));
+  benchmark::AddCustomContext("mode", g_settings.smoke ? "smoke" : "full");
+
+  {
+    const Watchdog watchdog;
+    benchmark::RunSpecifiedBenchmarks();
+  }
+  benchmark::Shutdown();
+  if (g_failed.load()) {
+    std::fprintf(stderr, "thread_pool_bench: at least one pool failed a check (see above)\n");
+    return 1;
+  }
+  return 0;
+}
