@@ -15,10 +15,10 @@
 
 #include <weft/thread_pool.hpp>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <cstddef>
 #include <limits>
@@ -121,8 +121,7 @@ class TbbPool {
   static constexpr std::string_view kName = "tbb";
 
   explicit TbbPool(std::size_t threads)
-      : parallelism_(tbb::global_control::max_allowed_parallelism, threads + 1),
-        arena_(to_int(threads), 0) {
+      : parallelism_(tbb::global_control::max_allowed_parallelism, threads + 1), arena_(to_int(threads), 0) {
     arena_.initialize();
   }
 

@@ -52,17 +52,17 @@ using Clock = std::chrono::steady_clock;
 // ---- settings (written once in main, before any benchmark runs) ----
 
 struct Settings {
-  std::size_t threads = 2;                  // workers per pool
-  std::uint64_t jobs = 1'000'000;           // jobs per throughput batch
-  std::uint64_t warmup_jobs = 20'000;       // before timing, per run
-  benchmark::IterationCount batches = 2;    // throughput batches per repetition
+  std::size_t threads = 2;                // workers per pool
+  std::uint64_t jobs = 1'000'000;         // jobs per throughput batch
+  std::uint64_t warmup_jobs = 20'000;     // before timing, per run
+  benchmark::IterationCount batches = 2;  // throughput batches per repetition
   benchmark::IterationCount round_trips = 20'000;
-  std::chrono::milliseconds settle{50};     // idle time before each run
-  std::chrono::seconds run_limit{120};      // watchdog limit per run
+  std::chrono::milliseconds settle{50};  // idle time before each run
+  std::chrono::seconds run_limit{120};   // watchdog limit per run
   bool smoke = false;
 };
 
-Settings g_settings;
+constinit Settings g_settings{};
 std::atomic<bool> g_failed{false};
 
 void fail(benchmark::State& state, const std::string& what) {
@@ -406,8 +406,8 @@ void bm_round_trip(benchmark::State& state, const std::string& name) {
   const auto expected = static_cast<std::uint64_t>(state.iterations());
   const std::uint64_t ran = g_flag.ran.load();
   if (ran != expected) {
-    fail(state, name + ": " + std::to_string(ran) + " round-trip jobs ran, " + std::to_string(expected) +
-                    " posted");
+    fail(state,
+         name + ": " + std::to_string(ran) + " round-trip jobs ran, " + std::to_string(expected) + " posted");
     return;
   }
   const std::uint32_t used = g_tally_threads.load(std::memory_order_relaxed);
@@ -433,12 +433,11 @@ template <class Pool>
 void register_pool() {
   const std::string pool(Pool::kName);
   for (const std::size_t producers : {std::size_t{1}, std::size_t{2}}) {
-    const std::string name =
-        producers == 1 ? "empty_1_producer/" + pool : "empty_" + std::to_string(producers) + "_producers/" + pool;
-    benchmark::RegisterBenchmark(name.c_str(),
-                                 [name, producers](benchmark::State& state) {
-                                   bm_empty_jobs<Pool>(state, name, producers);
-                                 })
+    const std::string name = producers == 1 ? "empty_1_producer/" + pool
+                                            : "empty_" + std::to_string(producers) + "_producers/" + pool;
+    benchmark::RegisterBenchmark(
+        name.c_str(),
+        [name, producers](benchmark::State& state) { bm_empty_jobs<Pool>(state, name, producers); })
         ->Iterations(g_settings.batches)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
@@ -478,10 +477,13 @@ int main(int argc, char** argv) {
     }
   }
   argc = kept;
-  if (const char* smoke = std::getenv("WEFT_BENCH_SMOKE"); smoke != nullptr && std::string_view(smoke) == "1") {
+  // getenv: still single-threaded here (concurrency-mt-unsafe does not apply).
+  if (const char* smoke = std::getenv("WEFT_BENCH_SMOKE");  // NOLINT(concurrency-mt-unsafe)
+      smoke != nullptr && std::string_view(smoke) == "1") {
     g_settings.smoke = true;
   }
-  if (const char* threads = std::getenv("WEFT_BENCH_THREADS"); threads != nullptr) {
+  if (const char* threads = std::getenv("WEFT_BENCH_THREADS");  // NOLINT(concurrency-mt-unsafe)
+      threads != nullptr) {
     const std::optional<std::size_t> value = parse_threads(threads);
     if (!value) {
       std::fprintf(stderr, "thread_pool_bench: WEFT_BENCH_THREADS=%s: want a whole number from 1 to 256\n",

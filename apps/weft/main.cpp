@@ -1,30 +1,149 @@
-// weft command line. Issue 3 turns this into the full CLI (Config -> Server);
-// for now it reports its version and usage and refuses what it cannot do yet.
+// weft: the command-line server (issue 3). CLI -> Config -> Server; signal
+// handling lives here and only here (shutdown_signals.hpp).
+//
+// Every failure ends as one line on stderr and an exit code (cli.hpp):
+// 2 for a wrong command line, 1 for a failure to start or run. Nothing here
+// lets an exception escape main.
+
+#include <unistd.h>
+
 #include <cstdio>
-#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <variant>
+
+#include "builtin_site.hpp"
+#include "cli.hpp"
+#include "shutdown_signals.hpp"
+#include "sleeper.hpp"
+#include "weft/server.hpp"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: weft [-h|--help] [-V|--version]\n"
-    "  The HTTP server lands with issue 3; this build only provides libweft's ThreadPool.\n";
+using weft::app::kExitOk;
+using weft::app::kExitRuntime;
+using weft::app::kExitUsage;
+
+// "127.0.0.1:7878" or "[::1]:7878".
+std::string host_port(const std::string& address, unsigned port) {
+  const bool v6 = address.find(':') != std::string::npos;
+  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+// One line naming the address, without repeating it when the library's message already does
+// ("bind 127.0.0.1:7878: Address already in use").
+std::string start_failure(const std::string& address, const std::exception& e) {
+  const std::string what = e.what();
+  if (what.find(address) != std::string::npos) {
+    return "weft: cannot start: " + what + "\n";
+  }
+  return "weft: cannot start on " + address + ": " + what + "\n";
+}
+
+const char* plural(std::size_t n, const char* one, const char* many) { return n == 1 ? one : many; }
+
+// Empty when `root` is a directory weft can serve; otherwise the line to print.
+std::string check_root(const std::string& root) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(root, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    return "ROOT '" + root + "' does not exist";
+  }
+  if (ec) {
+    return "ROOT '" + root + "': " + ec.message();
+  }
+  if (status.type() != std::filesystem::file_type::directory) {
+    return "ROOT '" + root + "' is not a directory";
+  }
+  if (::access(root.c_str(), R_OK | X_OK) != 0) {
+    return "ROOT '" + root + "' is not readable";
+  }
+  return {};
+}
+
+int run(int argc, char** argv) {
+  auto parsed = weft::app::parse_command_line(argc, argv, ::isatty(STDOUT_FILENO) == 1);
+  if (const auto* exit = std::get_if<weft::app::Exit>(&parsed)) {
+    return exit->code;
+  }
+  const auto& options = std::get<weft::app::Options>(parsed);
+  weft::set_log_level(options.log_level);
+
+  if (!options.root.empty()) {
+    if (const std::string problem = check_root(options.root); !problem.empty()) {
+      std::fprintf(stderr, "weft: %s\n", problem.c_str());
+      return kExitUsage;
+    }
+  }
+
+  // Declared before the server: /sleep handlers hold a reference until the server is gone.
+  weft::app::Sleeper sleeper;
+  std::optional<weft::Server> server;
+  try {
+    server.emplace(options.config);
+    if (options.root.empty()) {
+      weft::app::add_builtin_site(*server, sleeper);
+    } else {
+      server->static_dir("/", options.root);
+    }
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "weft: invalid configuration: %s\n", e.what());
+    return kExitUsage;
+  }
+
+  const std::string& bind = options.config.bind;
+  try {
+    server->start();
+  } catch (const std::invalid_argument& e) {
+    std::fputs(start_failure(host_port(bind, options.config.port), e).c_str(), stderr);
+    return kExitUsage;
+  } catch (const std::system_error& e) {
+    std::fputs(start_failure(host_port(bind, options.config.port), e).c_str(), stderr);
+    return kExitRuntime;
+  }
+
+  const weft::Config& running = server->config();
+  const std::string site = options.root.empty() ? "built-in site" : "serving " + options.root;
+  std::printf("weft listening on http://%s/ (%s, %zu %s, %zu %s)\n", host_port(bind, server->port()).c_str(),
+              site.c_str(), running.loops, plural(running.loops, "loop", "loops"), running.threads,
+              plural(running.threads, "thread", "threads"));
+  std::fflush(stdout);
+
+  weft::app::ShutdownSignals signals({
+      .drain = [&server](int) { server->stop(); },
+      // The server closes what remains at the deadline; wake sleeping /sleep workers too,
+      // so the pool can be joined now rather than when their sleeps end.
+      .drain_expired = [&sleeper] { sleeper.cancel(); },
+      .force =
+          [&server, &sleeper](int) {
+            sleeper.cancel();
+            server->stop_now();
+          },
+      .drain_timeout = options.config.shutdown_timeout,
+  });
+  server->wait();
+  signals.close();
+  if (signals.forced_by() != 0) {
+    return weft::app::kExitSignalBase + signals.forced_by();
+  }
+  return kExitOk;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const char* arg = argv[i];
-    if (std::strcmp(arg, "-h") == 0 || std::strcmp(arg, "--help") == 0) {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (std::strcmp(arg, "-V") == 0 || std::strcmp(arg, "--version") == 0) {
-      std::puts("weft " WEFT_VERSION);
-      return 0;
-    }
-    std::fprintf(stderr, "weft: unknown argument '%s' (try --help)\n", arg);
-    return 2;
+  try {
+    // First, before any thread exists, so that every thread inherits the mask.
+    weft::app::block_shutdown_signals();
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weft: error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("weft: error: unknown exception\n", stderr);
   }
-  std::fputs(kUsage, stderr);
-  return 2;
+  return kExitRuntime;
 }

@@ -1,0 +1,261 @@
+#include "cli.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+namespace weft::app {
+namespace {
+
+// Durations on the command line are seconds (fractions allowed); this caps them
+// far below where milliseconds could overflow.
+constexpr double kMaxSeconds = 1'000'000.0;
+
+std::optional<unsigned long long> parse_whole(std::string_view text) {
+  unsigned long long value = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  auto [end, ec] = std::from_chars(first, last, value);
+  if (text.empty() || ec != std::errc{} || end != last) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// CLI11 runs validators on the raw text before converting it, so every numeric
+// flag gets one message of the same shape, whatever is wrong with the value:
+// "--port: expected a whole number from 0 to 65535, got '70000'".
+CLI::Validator whole_number(unsigned long long min, unsigned long long max) {
+  std::string range = "from " + std::to_string(min) + " to " + std::to_string(max);
+  if (max == std::numeric_limits<std::size_t>::max()) {
+    range = min == 0 ? "(0 or more)" : "of at least " + std::to_string(min);
+  }
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        const auto value = parse_whole(text);
+        if (!value || *value < min || *value > max) {
+          return "expected a whole number " + range + ", got '" + text + "'";
+        }
+        return {};
+      },
+      "", "whole number");
+}
+
+CLI::Validator seconds() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        const char* first = text.data();
+        const char* last = first + text.size();
+        auto [end, ec] = std::from_chars(first, last, value);
+        if (text.empty() || ec != std::errc{} || end != last || !std::isfinite(value) || value < 0 ||
+            value > kMaxSeconds) {
+          return "expected a number of seconds from 0 to " + std::to_string(static_cast<long>(kMaxSeconds)) +
+                 ", got '" + text + "'";
+        }
+        return {};
+      },
+      "", "seconds");
+}
+
+CLI::Validator ip_literal() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        in_addr v4{};
+        in6_addr v6{};
+        if (inet_pton(AF_INET, text.c_str(), &v4) == 1 || inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+          return {};
+        }
+        return "expected an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0, ::1 or ::, got '" + text + "'";
+      },
+      "", "address");
+}
+
+CLI::Validator log_level_name() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (parse_log_level(text)) {
+          return {};
+        }
+        return "expected error, warn, info or debug, got '" + text + "'";
+      },
+      "", "level");
+}
+
+std::chrono::milliseconds to_millis(double secs) {
+  return std::chrono::milliseconds(std::llround(secs * 1000.0));
+}
+
+double to_seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
+
+constexpr const char* kFooter = R"(
+ROOT is served as static files; without it weft serves the built-in site:
+  GET /            hello.html (200)
+  GET /sleep?ms=N  sleeps N ms (default 5000, at most 60000) on a pool worker, then hello.html
+  anything else    404.html with status 404
+
+Signals: SIGINT or SIGTERM drains gracefully (listeners close, in-flight requests finish,
+  at most --shutdown-timeout), then exit 0. A second signal during the drain stops at once.
+
+Exit status: 0 stopped normally (signal, --exit-after) or --help/--version;
+  1 could not start or failed while running (e.g. address in use);
+  2 bad command line (unknown flag, bad value, missing ROOT);
+  128+N forced stop by a second signal N (130 for SIGINT, 143 for SIGTERM).
+)";
+
+}  // namespace
+
+std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv, bool stdout_is_terminal) {
+  Options options;
+  Config& config = options.config;
+  const Config defaults;
+
+  CLI::App app{"weft: a multithreaded HTTP/1.1 server.", "weft"};
+  app.set_version_flag("-V,--version", "weft " WEFT_VERSION);
+  app.footer(kFooter);
+  app.get_formatter()->column_width(40);
+
+  app.add_option("ROOT", options.root, "Directory to serve; without it, the built-in site")->type_name("DIR");
+
+  // ---- listening and threads ----
+  app.add_option("-b,--bind", config.bind, "Address to listen on (IPv4 or IPv6 literal)")
+      ->type_name("ADDR")
+      ->check(ip_literal())
+      ->capture_default_str();
+  app.add_option("-p,--port", config.port, "TCP port; 0 = any free port")
+      ->type_name("PORT")
+      ->check(whole_number(0, std::numeric_limits<std::uint16_t>::max()))
+      ->capture_default_str();
+  app.add_option("-t,--threads", config.threads, "ThreadPool workers that run handlers")
+      ->type_name("N")
+      ->check(whole_number(1, std::numeric_limits<std::size_t>::max()))
+      ->capture_default_str();
+  app.add_option("--loops", config.loops, "Event-loop threads [default: CPU count; 0 = CPU count]")
+      ->type_name("N")
+      ->check(whole_number(0, std::numeric_limits<std::size_t>::max()));
+  app.add_option("--exit-after", config.exit_after,
+                 "Stop accepting after N connections, finish them, exit 0; 0 = never")
+      ->type_name("N")
+      ->check(whole_number(0, std::numeric_limits<std::size_t>::max()))
+      ->capture_default_str();
+
+  // ---- durations (seconds) ----
+  double shutdown_timeout = to_seconds(defaults.shutdown_timeout);
+  double header_timeout = to_seconds(defaults.header_timeout);
+  double body_timeout = to_seconds(defaults.body_timeout);
+  double keepalive_timeout = to_seconds(defaults.keepalive_timeout);
+  double write_timeout = to_seconds(defaults.write_timeout);
+  app.add_option("--shutdown-timeout", shutdown_timeout,
+                 "Drain deadline after SIGINT/SIGTERM; then what remains is closed")
+      ->type_name("SECONDS")
+      ->check(seconds())
+      ->capture_default_str();
+  app.add_option("--header-timeout", header_timeout, "Whole request head must arrive within this -> 408")
+      ->type_name("SECONDS")
+      ->check(seconds())
+      ->capture_default_str();
+  app.add_option("--body-timeout", body_timeout, "No request body byte for this long -> 408")
+      ->type_name("SECONDS")
+      ->check(seconds())
+      ->capture_default_str();
+  app.add_option("--keepalive-timeout", keepalive_timeout, "Idle keep-alive connection closed after this")
+      ->type_name("SECONDS")
+      ->check(seconds())
+      ->capture_default_str();
+  app.add_option("--write-timeout", write_timeout, "No response byte written for this long -> close")
+      ->type_name("SECONDS")
+      ->check(seconds())
+      ->capture_default_str();
+
+  // ---- limits ----
+  const auto any_size = whole_number(0, std::numeric_limits<std::size_t>::max());
+  const auto positive_size = whole_number(1, std::numeric_limits<std::size_t>::max());
+  app.add_option("--max-request-line", config.max_request_line, "Longest request line in bytes -> 414")
+      ->type_name("BYTES")
+      ->check(positive_size)
+      ->capture_default_str();
+  app.add_option("--max-header-bytes", config.max_header_bytes, "Largest header block in bytes -> 431")
+      ->type_name("BYTES")
+      ->check(positive_size)
+      ->capture_default_str();
+  app.add_option("--max-headers", config.max_headers, "Most header fields in a request -> 431")
+      ->type_name("N")
+      ->check(positive_size)
+      ->capture_default_str();
+  app.add_option("--max-body", config.max_body, "Largest request body for a handler in bytes -> 413")
+      ->type_name("BYTES")
+      ->check(any_size)
+      ->capture_default_str();
+  app.add_option("--max-requests-per-connection", config.max_requests_per_connection,
+                 "Requests on one connection, then Connection: close")
+      ->type_name("N")
+      ->check(positive_size)
+      ->capture_default_str();
+  app.add_option("--max-connections", config.max_connections, "Open connections at most (all loops)")
+      ->type_name("N")
+      ->check(positive_size)
+      ->capture_default_str();
+  app.add_option("--max-queued", config.max_queued, "Handler jobs waiting for a worker; beyond -> 503")
+      ->type_name("N")
+      ->check(positive_size)
+      ->capture_default_str();
+
+  // ---- logging ----
+  std::optional<std::string> access_log;
+  app.add_option("--access-log", access_log,
+                 "Common Log Format to '-' (stdout), a file (appended) or 'off' "
+                 "[default: '-' when stdout is a terminal, else off]")
+      ->type_name("DEST");
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "Diagnostics on stderr: error|warn|info|debug")
+      ->type_name("LEVEL")
+      ->check(log_level_name())
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return Exit{kExitOk};
+  } catch (const CLI::CallForAllHelp&) {
+    std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
+    return Exit{kExitOk};
+  } catch (const CLI::CallForVersion& e) {
+    std::printf("%s\n", e.what());
+    return Exit{kExitOk};
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "weft: %s (try 'weft --help')\n", e.what());
+    return Exit{kExitUsage};
+  }
+
+  config.shutdown_timeout = to_millis(shutdown_timeout);
+  config.header_timeout = to_millis(header_timeout);
+  config.body_timeout = to_millis(body_timeout);
+  config.keepalive_timeout = to_millis(keepalive_timeout);
+  config.write_timeout = to_millis(write_timeout);
+
+  if (!access_log) {
+    config.access_log = stdout_is_terminal ? "-" : "";
+  } else if (*access_log == "off") {
+    config.access_log.clear();
+  } else if (access_log->empty()) {
+    std::fputs("weft: --access-log: expected '-', a file path or 'off', got ''\n", stderr);
+    return Exit{kExitUsage};
+  } else {
+    config.access_log = *access_log;
+  }
+  options.log_level = parse_log_level(log_level).value_or(LogLevel::info);
+  return options;
+}
+
+}  // namespace weft::app

@@ -1,0 +1,60 @@
+#pragma once
+/// \file
+/// weft::Config: every run-time setting of a weft::Server, with its default and
+/// the anchor that default came from (see DESIGN.md, "Limits and defaults").
+/// A plain aggregate: fill it with designated initializers. Server's
+/// constructor validates it and throws std::invalid_argument naming the field.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace weft {
+
+struct Config {
+  // ---- listening ----
+  /// Address to bind: an IPv4 or IPv6 literal ("127.0.0.1", "::1", "::", "0.0.0.0").
+  std::string bind = "127.0.0.1";
+  /// TCP port; 0 = any free port (Server::port() tells which).
+  std::uint16_t port = 7878;
+  /// Event-loop threads, each with its own epoll and SO_REUSEPORT listener; 0 = CPU count.
+  std::size_t loops = 0;
+  /// ThreadPool workers that run handlers. Anchor: the seed's ThreadPool::new(4).
+  std::size_t threads = 4;
+  /// Handler jobs waiting for a worker at most; beyond it -> 503 + Retry-After. Anchor: nginx 65536, weft 1024.
+  std::size_t max_queued = 1024;
+  /// Retry-After seconds sent with a 503 when the pool queue is full.
+  std::uint32_t retry_after_seconds = 1;
+
+  // ---- limits (anchors in DESIGN.md) ----
+  std::size_t max_request_line = 8 * 1024;  ///< -> 414. cpp-httplib 8 KiB; RFC 9112 asks >= 8000
+  std::size_t max_header_bytes = 16 * 1024; ///< -> 431. lighttpd 8 KiB, nginx 1 KiB + 4x8 KiB
+  std::size_t max_headers = 100;            ///< -> 431 (at most 100). h2o, hyper, cpp-httplib
+  std::size_t max_body = 1024 * 1024;       ///< handler request body -> 413. nginx, Beast 1 MiB
+  /// Body of a request the route will not read (405, 404, static file): read and discarded up to this, so
+  /// the connection stays usable; larger -> the connection closes after the answer.
+  std::size_t max_discard_body = 64 * 1024;
+  std::size_t max_requests_per_connection = 10000;  ///< then Connection: close. nginx 1000
+  /// Open connections per process (all loops); kept below RLIMIT_NOFILE. nginx 512/worker, h2o 1024.
+  std::size_t max_connections = 10000;
+
+  // ---- timers ----
+  std::chrono::milliseconds header_timeout{30'000};     ///< whole head -> 408 + close. hyper 30 s, nginx 60 s
+  std::chrono::milliseconds body_timeout{30'000};       ///< no body byte for this long -> 408 + close
+  std::chrono::milliseconds keepalive_timeout{15'000};  ///< idle between requests -> close. h2o 10 s, nginx 75 s
+  std::chrono::milliseconds write_timeout{30'000};      ///< no byte written for this long (slow reader) -> close
+  /// Drain deadline after stop(): in-flight requests get this long to finish, then the rest is closed.
+  std::chrono::milliseconds shutdown_timeout{10'000};
+
+  // ---- behaviour ----
+  /// Stop accepting after this many connections, finish them, then return from run(); 0 = never.
+  /// The seed's `listener.incoming().take(2)`.
+  std::size_t exit_after = 0;
+  /// Access log in Common Log Format: "" (off), "-" (stdout) or a file path (appended).
+  std::string access_log;
+  /// Value of the Server response header; empty = no Server header.
+  std::string server_name = "weft";
+};
+
+}  // namespace weft

@@ -1,0 +1,102 @@
+#pragma once
+/// \file
+/// weft::Server: an HTTP/1.1 server with a router whose handlers run on a ThreadPool.
+///
+/// Event-loop threads own the sockets (Config::loops, each with its own epoll
+/// and SO_REUSEPORT listener); a handler runs on the server's ThreadPool and
+/// its Response goes back to the connection's loop. A loop never blocks and
+/// never runs a handler. See DESIGN.md.
+///
+/// Usage:
+///   weft::Server server(weft::Config{.port = 8080});
+///   server.get("/hello/{name}", [](const weft::Request& req) {
+///     return weft::Response::text(200, "hi " + std::string(req.param("name")));
+///   });
+///   server.run();   // blocks until stop()
+///
+/// Thread safety: route registration (get/post/.../static_dir) must finish
+/// before start()/run(); stop() and port() may be called from any thread,
+/// including a handler.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "weft/config.hpp"
+#include "weft/request.hpp"
+#include "weft/response.hpp"
+
+namespace weft {
+
+/// A route handler: runs on a pool worker. An exception becomes a 500 and one log line.
+using Handler = std::function<Response(const Request&)>;
+
+class Server {
+ public:
+  /// Validates `config`: throws std::invalid_argument naming the bad field.
+  explicit Server(Config config);
+  /// stop() and wait(), if running.
+  ~Server();
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
+
+  /// Registers `handler` for `method` and `pattern`. A pattern is a path of
+  /// segments, each literal or "{name}" (one segment, available as
+  /// Request::param("name")); a final "{name...}" takes the rest of the path.
+  /// GET routes also answer HEAD (the body is dropped). A known path with
+  /// another method -> 405 with Allow. Throws std::invalid_argument for a bad
+  /// pattern or a duplicate route; std::logic_error after start().
+  Server& route(std::string_view method, std::string_view pattern, Handler handler);
+  Server& get(std::string_view pattern, Handler handler) { return route("GET", pattern, std::move(handler)); }
+  Server& post(std::string_view pattern, Handler handler) { return route("POST", pattern, std::move(handler)); }
+  Server& put(std::string_view pattern, Handler handler) { return route("PUT", pattern, std::move(handler)); }
+  Server& del(std::string_view pattern, Handler handler) { return route("DELETE", pattern, std::move(handler)); }
+
+  /// Answers GET and HEAD of `pattern` with `response` on the event loop
+  /// itself (no pool round trip): for constant pages such as the built-in
+  /// site. Same pattern rules and exceptions as route().
+  Server& fixed(std::string_view pattern, Response response);
+
+  /// The response for a request that no route matches, instead of the
+  /// built-in 404 page (its status is kept as given; HEAD drops the body).
+  /// Served on the event loop.
+  Server& not_found(Response response);
+
+  /// Serves the files under `directory` at URL `prefix` (GET and HEAD), on the
+  /// event loops. Throws std::invalid_argument when `directory` is not a
+  /// readable directory. Routes registered with route() win over it.
+  Server& static_dir(std::string_view prefix, std::string directory);
+
+  /// Binds every listener and starts the loops and the pool; returns once the
+  /// server accepts connections. Throws std::system_error (e.g. address in use)
+  /// or std::invalid_argument (bad bind address); nothing is left running then.
+  void start();
+  /// Blocks until the server has stopped (after stop(), or Config::exit_after
+  /// connections have finished) and every thread is joined.
+  void wait();
+  /// start() then wait().
+  void run();
+  /// Begins a graceful drain (DESIGN.md, Shutdown): listeners close at once,
+  /// idle connections close, in-flight requests finish with Connection: close,
+  /// and what remains after Config::shutdown_timeout is closed. Returns at once;
+  /// idempotent; safe from any thread and from a handler.
+  void stop() noexcept;
+  /// Stops at once: closes every connection without waiting (a second SIGINT).
+  void stop_now() noexcept;
+
+  /// The bound port (useful with Config::port = 0); 0 before start().
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// The configuration in force (loops resolved to a number).
+  [[nodiscard]] const Config& config() const noexcept;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft

@@ -1,0 +1,609 @@
+#include "http/connection.hpp"
+
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <string>
+
+#include "http/error_page.hpp"
+#include "http/percent.hpp"
+#include "http/response_writer.hpp"
+
+namespace weft::http {
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+// Input buffered beyond the head limits while a body streams through.
+constexpr std::size_t kBodyBufferMax = 64 * 1024;
+// Output queued above this pauses request processing until the client reads
+// (a pipelining client that never reads cannot make the server buffer forever).
+constexpr std::size_t kOutputHighWater = 256 * 1024;
+// Small bodies are copied next to their head so that one write sends both.
+constexpr std::size_t kCoalesceMax = 16 * 1024;
+constexpr std::size_t kMaxIov = 16;
+constexpr std::size_t kSendfileChunk = 1024 * 1024;
+
+
+bool has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
+
+}  // namespace
+
+Connection::Connection(ConnectionHost& host, net::UniqueFd fd, std::string peer, std::uint64_t id)
+    : host_(host), fd_(std::move(fd)), peer_(std::move(peer)), id_(id) {}
+
+Connection::~Connection() = default;
+
+bool Connection::start() {
+  if (!host_.loop().add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this)) {
+    close();
+    return false;
+  }
+  arm(TimerKind::kHeader);
+  return true;
+}
+
+bool Connection::is_idle() const noexcept {
+  return (state_ == State::kIdle || (state_ == State::kHead && in_.empty())) && out_head_ == out_.size();
+}
+
+void Connection::on_io(std::uint32_t events) {
+  if (state_ == State::kClosed) return;
+  if ((events & EPOLLERR) != 0) {
+    close();
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) readable_ = true;
+  if ((events & EPOLLOUT) != 0) writable_ = true;
+  drive();
+}
+
+void Connection::drive() {
+  bool read_progress = false;
+  const std::size_t out_before = out_.size() - out_head_;
+  for (;;) {
+    if (state_ == State::kClosed) return;
+    bool progressed = false;
+    std::size_t queued = 0;
+    for (std::size_t i = out_head_; i < out_.size(); ++i) queued += out_[i].bytes.size() + out_[i].file_left;
+    if (queued < kOutputHighWater) {
+      if (state_ == State::kHead || state_ == State::kIdle) {
+        progressed = step_head();
+      } else if (state_ == State::kBody || state_ == State::kDiscard) {
+        progressed = step_body();
+      }
+    }
+    if (state_ == State::kClosed) return;
+    if (progressed) continue;
+    if (state_ == State::kLinger) {
+      // Drop whatever arrives; EOF ends the linger.
+      for (;;) {
+        std::array<char, 4096> sink{};
+        const ssize_t n = ::recv(fd_.get(), sink.data(), sink.size(), 0);
+        if (n > 0) continue;
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) close();
+        return;
+      }
+    }
+    if (!wants_input() || !readable_ || queued >= kOutputHighWater) break;
+    const long n = read_some();
+    if (n == -2) return;
+    if (n == 0) {
+      on_eof();
+      continue;
+    }
+    if (n < 0) break;
+    read_progress = true;
+  }
+  const bool wrote = flush();
+  if (state_ == State::kClosed) return;
+  if (state_ == State::kClosing && out_head_ == out_.size()) {
+    // Everything is written. If the client may still be sending (we dropped
+    // input, or bytes are waiting), half-close and linger so that our close
+    // does not reset the connection before it has read the answer. Otherwise
+    // close at once.
+    if (peer_eof_ || (!unread_input_ && in_.empty() && !input_pending())) {
+      close();
+      return;
+    }
+    ::shutdown(fd_.get(), SHUT_WR);
+    state_ = State::kLinger;
+    arm(TimerKind::kLinger);
+    drive();  // drain input that is already there
+    return;
+  }
+  update_timer(read_progress, wrote || out_before != out_.size() - out_head_);
+}
+
+bool Connection::input_pending() const noexcept {
+  char byte = 0;
+  return ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+bool Connection::wants_input() const noexcept {
+  switch (state_) {
+    case State::kHead:
+    case State::kIdle:
+    case State::kBody:
+    case State::kDiscard:
+      return !peer_eof_;
+    default:
+      return false;
+  }
+}
+
+long Connection::read_some() {
+  const ParserLimits& limits = host_.limits();
+  const std::size_t head_max = limits.max_request_line + limits.max_header_bytes + 1024;
+  const std::size_t max_total = state_ == State::kHead || state_ == State::kIdle ? head_max : kBodyBufferMax;
+  const std::span<char> space = in_.prepare(std::min(kReadChunk, max_total), max_total);
+  if (space.empty()) return -1;  // full: the parser will have answered (414/431) already
+  const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), 0);
+  if (n > 0) {
+    in_.commit(static_cast<std::size_t>(n));
+    return n;
+  }
+  if (n == 0) return 0;
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    readable_ = false;
+    return -1;
+  }
+  if (errno == EINTR) return -1;
+  close();
+  return -2;
+}
+
+void Connection::on_eof() {
+  peer_eof_ = true;
+  readable_ = false;
+  switch (state_) {
+    case State::kIdle:
+    case State::kHead:
+      // An unfinished head can never complete; what was queued still goes out.
+      if (out_head_ == out_.size()) {
+        close();
+      } else {
+        state_ = State::kClosing;
+      }
+      break;
+    case State::kBody:
+    case State::kDiscard:
+      state_ = State::kClosing;
+      break;
+    default:
+      break;  // dispatched: answer, then close (keep_alive_ is re-checked in after_request)
+  }
+}
+
+bool Connection::step_head() {
+  if (in_.empty()) return false;
+  if (state_ == State::kIdle) {
+    state_ = State::kHead;
+    arm(TimerKind::kHeader);  // the whole-head deadline starts with its first byte
+  }
+  if (!parser_) parser_ = std::make_unique<RequestParser>(host_.limits());
+  const ParseResult result = parser_->parse(in_.data());
+  switch (result.status) {
+    case ParseStatus::kNeedMore:
+      return false;
+    case ParseStatus::kError:
+      queue_error(status_code(result.error), reason(result.error));
+      return true;
+    case ParseStatus::kComplete:
+      on_head(*result.head, result.consumed);
+      return true;
+  }
+  return false;
+}
+
+void Connection::on_head(const RequestHead& head, std::size_t consumed) {
+  ++requests_;
+  const ReplyInfo info{head.method_token, head.target, head.version_minor, head.method == Method::kHead};
+  std::optional<std::string> path = decode_path(head.path);
+  if (!path) {
+    queue_error(400, "bad percent-encoding in the path");
+    return;
+  }
+  keep_alive_ = head.keep_alive && host_.mode() == HostMode::kRunning &&
+                requests_ < host_.config().max_requests_per_connection;
+  Route route = host_.route(head, *path);
+  const std::optional<std::uint64_t> body_length = head.body_length();  // nullopt: chunked
+  const bool has_body = !body_length || *body_length > 0;
+  chunked_ = !body_length;
+
+  if (route.kind == Route::Kind::kRespond) {
+    // Answer now. A small body is then read and dropped so the connection
+    // stays usable; a large one, or one the client waits on (100-continue),
+    // is never read: the connection closes after the answer.
+    if (has_body && (head.expect_continue || (body_length && *body_length > host_.config().max_discard_body))) {
+      keep_alive_ = false;
+      unread_input_ = true;
+    }
+    queue_response(route.fixed != nullptr ? *route.fixed : route.response, info, std::move(route.file),
+                   route.file_size);
+    in_.consume(consumed);
+    if (!has_body || !keep_alive_) {
+      after_request();
+      return;
+    }
+    state_ = State::kDiscard;
+    body_left_ = body_length.value_or(0);
+    discarded_ = 0;
+    if (chunked_) {
+      if (!chunked_decoder_) chunked_decoder_ = std::make_unique<ChunkedDecoder>(host_.limits());
+      chunked_decoder_->reset();
+    }
+    arm(TimerKind::kBody);
+    return;
+  }
+
+  // A handler will run: copy the head out of the input buffer (which may move
+  // while the body arrives), then read the body.
+  auto pending = std::make_unique<Pending>();
+  Request::Parts parts;
+  parts.method = head.method_token;
+  parts.target = head.target;
+  parts.path_decoded = *path;
+  parts.query = head.query;
+  parts.host = head.host;
+  parts.peer = peer_;
+  parts.version_minor = head.version_minor;
+  parts.headers.reserve(head.header_count);
+  for (const Header& h : head.headers()) parts.headers.push_back({h.name, h.value});
+  pending->request = Request::from_parts(parts);
+  pending->handler = route.handler;
+  pending->params = std::move(route.params);
+  pending_ = std::move(pending);
+  const bool continue_expected = head.expect_continue && has_body;
+  in_.consume(consumed);
+  if (!has_body) {
+    dispatch();
+    return;
+  }
+  if (continue_expected && in_.empty()) queue_bytes(kContinueResponse);
+  state_ = State::kBody;
+  body_left_ = body_length.value_or(0);
+  if (chunked_) {
+    if (!chunked_decoder_) chunked_decoder_ = std::make_unique<ChunkedDecoder>(host_.limits());
+    chunked_decoder_->reset();
+  }
+  arm(TimerKind::kBody);
+}
+
+bool Connection::step_body() {
+  if (in_.empty()) return false;
+  const bool keep = state_ == State::kBody;
+  std::string_view input = in_.data();
+  if (!chunked_) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, input.size()));
+    if (keep) pending_->body.append(input.data(), n);
+    in_.consume(n);
+    body_left_ -= n;
+    if (body_left_ > 0) return n > 0;
+  } else {
+    for (;;) {
+      const ChunkedResult r = chunked_decoder_->decode(input);
+      if (r.status == ChunkedStatus::kError) {
+        in_.consume(in_.size());
+        queue_error(status_code(r.error), reason(r.error));
+        return true;
+      }
+      if (r.status == ChunkedStatus::kData) {
+        if (keep) {
+          pending_->body.append(r.data);
+        } else {
+          discarded_ += r.data.size();
+        }
+      }
+      input.remove_prefix(r.consumed);
+      if (!keep && discarded_ > host_.config().max_discard_body) {
+        // Too much to drop politely: the answer is out, close.
+        in_.consume(in_.size());
+        keep_alive_ = false;
+        unread_input_ = true;
+        after_request();
+        return true;
+      }
+      if (r.status == ChunkedStatus::kDone) break;
+      if (r.status == ChunkedStatus::kNeedMore) {
+        in_.consume(in_.size());
+        return true;
+      }
+    }
+    in_.consume(in_.size() - input.size());
+  }
+  // The body is complete.
+  if (keep) {
+    dispatch();
+  } else {
+    after_request();
+  }
+  return true;
+}
+
+void Connection::dispatch() {
+  Pending& p = *pending_;
+  Request::Parts parts;
+  const Request& head = p.request;
+  parts.method = head.method();
+  parts.target = head.target();
+  parts.path_decoded = head.path();
+  parts.query = head.query();
+  parts.host = head.host();
+  parts.peer = head.peer();
+  parts.version_minor = head.version_minor();
+  parts.body = p.body;
+  parts.headers.reserve(head.headers().size());
+  for (const Request::Header& h : head.headers()) parts.headers.push_back(h);
+  Request request = Request::from_parts(parts);
+  request.set_params(std::move(p.params));
+  p.body = std::string();
+  state_ = State::kDispatched;
+  disarm();
+  timer_ = TimerKind::kNone;
+  if (!host_.dispatch(*this, p.handler, std::move(request))) {
+    Response busy = Response::html(503, error_page(503, "the server is busy; retry shortly"));
+    busy.set_header("Retry-After", std::to_string(host_.config().retry_after_seconds));
+    complete(std::move(busy));
+  }
+}
+
+void Connection::complete(Response response) {
+  if (state_ != State::kDispatched || !pending_) return;
+  const Request& r = pending_->request;
+  if (host_.mode() != HostMode::kRunning || peer_eof_) keep_alive_ = false;
+  queue_response(response, ReplyInfo{r.method(), r.target(), r.version_minor(), r.method() == "HEAD"});
+  after_request();
+  drive();
+}
+
+void Connection::after_request() {
+  pending_.reset();
+  if (parser_) parser_->reset();
+  if (host_.mode() != HostMode::kRunning) keep_alive_ = false;
+  if (!keep_alive_ || state_ == State::kClosing) {
+    state_ = State::kClosing;
+    return;
+  }
+  if (in_.empty()) {
+    state_ = State::kIdle;
+    in_.release_if_empty();
+    parser_.reset();  // an idle connection keeps no request memory
+    arm(TimerKind::kKeepAlive);
+  } else {
+    state_ = State::kHead;  // pipelined: the next head is already here
+    arm(TimerKind::kHeader);
+  }
+}
+
+void Connection::queue_error(int status, std::string_view why) {
+  // Every parse or framing error closes: what follows cannot be trusted.
+  keep_alive_ = false;
+  unread_input_ = true;
+  const int minor = parser_ ? parser_->head().version_minor : 1;
+  queue_response(Response::html(status, error_page(status, why)), ReplyInfo{"-", "-", minor, false});
+  in_.consume(in_.size());
+  state_ = State::kClosing;
+  pending_.reset();
+}
+
+void Connection::queue_response(const Response& response, const ReplyInfo& info, net::UniqueFd file,
+                                std::uint64_t file_size) {
+  int status = response.status();
+  const Response* chosen = &response;
+  Response fallback;
+  std::uint64_t length = file ? file_size : response.body().size();
+  if (!file && !response.file_path().empty()) {
+    file.reset(::open(response.file_path().c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st{};
+    if (!file || ::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      const int err = file ? 0 : errno;
+      file.reset();
+      status = (err == EACCES || err == EPERM) ? 403 : 404;
+      fallback = Response::html(status, error_page(status, status == 403 ? "forbidden" : "no such file"));
+      chosen = &fallback;
+      length = fallback.body().size();
+    } else {
+      length = static_cast<std::uint64_t>(st.st_size);
+    }
+  }
+  const bool bodiless = has_no_body(status);
+  HeadOptions options;
+  options.close = !keep_alive_;
+  options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
+  options.server_name = host_.config().server_name;
+  std::string head;
+  append_head(head, status, chosen->headers(), bodiless ? 0 : length, options);
+  const bool send_body = !bodiless && !info.head_request;
+  if (send_body && !file && chosen->body().size() <= kCoalesceMax) head.append(chosen->body());
+  queue_owned(std::move(head));
+  if (send_body && file) {
+    OutChunk chunk;
+    chunk.file = std::move(file);
+    chunk.file_left = length;
+    out_.push_back(std::move(chunk));
+  } else if (send_body && chosen->body().size() > kCoalesceMax) {
+    queue_bytes(chosen->body());
+  }
+  host_.access(*this, info.method, info.target, info.version_minor, status, send_body ? length : 0);
+}
+
+void Connection::queue_bytes(std::string_view bytes) {
+  if (out_head_ < out_.size() && !out_.back().file && out_.back().bytes.size() + bytes.size() <= kCoalesceMax * 4) {
+    out_.back().bytes.append(bytes);
+    return;
+  }
+  OutChunk chunk;
+  chunk.bytes.assign(bytes);
+  out_.push_back(std::move(chunk));
+}
+
+void Connection::queue_owned(std::string&& bytes) {
+  if (out_head_ < out_.size() && !out_.back().file && out_.back().bytes.size() + bytes.size() <= kCoalesceMax * 4) {
+    out_.back().bytes.append(bytes);
+    return;
+  }
+  OutChunk chunk;
+  chunk.bytes = std::move(bytes);
+  out_.push_back(std::move(chunk));
+}
+
+bool Connection::flush() {
+  bool progress = false;
+  while (writable_ && out_head_ < out_.size()) {
+    OutChunk& front = out_[out_head_];
+    if (front.file) {
+      auto offset = static_cast<off_t>(front.file_offset);
+      const ssize_t n = ::sendfile(fd_.get(), front.file.get(), &offset,
+                                   static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, kSendfileChunk)));
+      if (n > 0) {
+        progress = true;
+        front.file_offset += static_cast<std::uint64_t>(n);
+        front.file_left -= static_cast<std::uint64_t>(n);
+        if (front.file_left == 0) ++out_head_;
+        continue;
+      }
+      if (n == 0) {  // the file shrank under us: the promised length cannot be kept
+        close();
+        return progress;
+      }
+    } else {
+      std::array<iovec, kMaxIov> iov{};
+      std::size_t count = 0;
+      for (std::size_t i = out_head_; i < out_.size() && count < kMaxIov && !out_[i].file; ++i) {
+        iov[count].iov_base = out_[i].bytes.data() + out_[i].sent;
+        iov[count].iov_len = out_[i].bytes.size() - out_[i].sent;
+        ++count;
+      }
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = count;
+      const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+      if (n > 0) {
+        progress = true;
+        auto left = static_cast<std::size_t>(n);
+        while (left > 0) {
+          OutChunk& c = out_[out_head_];
+          const std::size_t take = std::min(left, c.bytes.size() - c.sent);
+          c.sent += take;
+          left -= take;
+          if (c.sent == c.bytes.size()) ++out_head_;
+        }
+        continue;
+      }
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      writable_ = false;
+    } else if (errno != EINTR) {
+      close();
+      return progress;
+    }
+  }
+  if (out_head_ == out_.size() && !out_.empty()) {
+    out_.clear();
+    out_head_ = 0;
+    if (state_ == State::kIdle) out_.shrink_to_fit();
+  }
+  return progress;
+}
+
+void Connection::update_timer(bool read_progress, bool write_progress) {
+  if (out_head_ < out_.size()) {
+    if (timer_ != TimerKind::kWrite || write_progress) arm(TimerKind::kWrite);
+    return;
+  }
+  switch (state_) {
+    case State::kHead:
+      if (timer_ != TimerKind::kHeader) arm(TimerKind::kHeader);
+      break;
+    case State::kBody:
+    case State::kDiscard:
+      if (timer_ != TimerKind::kBody || read_progress) arm(TimerKind::kBody);
+      break;
+    case State::kIdle:
+      if (timer_ != TimerKind::kKeepAlive) arm(TimerKind::kKeepAlive);
+      break;
+    case State::kDispatched:
+      disarm();
+      timer_ = TimerKind::kNone;
+      break;
+    default:
+      break;
+  }
+}
+
+void Connection::arm(TimerKind kind) {
+  Timers& t = host_.timers();
+  const net::Clock::time_point now = host_.loop().now();
+  timer_ = kind;
+  switch (kind) {
+    case TimerKind::kHeader:
+      t.header.arm(*this, now);
+      break;
+    case TimerKind::kBody:
+      t.body.arm(*this, now);
+      break;
+    case TimerKind::kKeepAlive:
+      t.keepalive.arm(*this, now);
+      break;
+    case TimerKind::kWrite:
+      t.write.arm(*this, now);
+      break;
+    case TimerKind::kLinger:
+      t.linger.arm(*this, now);
+      break;
+    case TimerKind::kNone:
+      disarm();
+      break;
+  }
+}
+
+void Connection::on_timeout(TimerKind kind) {
+  timer_ = TimerKind::kNone;
+  if (state_ == State::kClosed) return;
+  if (kind == TimerKind::kWrite) {
+    // A client that stopped reading: reset rather than close, so the kernel
+    // drops the unsent bytes now instead of keeping them for the client.
+    const linger abort{1, 0};
+    (void)::setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    close();
+    return;
+  }
+  if ((kind == TimerKind::kHeader && !in_.empty()) || kind == TimerKind::kBody) {
+    // 408, written if the socket takes it at once; the connection closes either way.
+    keep_alive_ = false;
+    queue_response(Response::html(408, error_page(408, "the request took too long to arrive")),
+                   ReplyInfo{"-", "-", 1, false});
+    writable_ = true;
+    flush();
+  }
+  close();
+}
+
+void Connection::on_mode_change() {
+  if (state_ == State::kClosed) return;
+  if (state_ == State::kIdle ||
+      (host_.mode() == HostMode::kDraining && is_idle())) {
+    close();
+  }
+}
+
+void Connection::close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  disarm();
+  timer_ = TimerKind::kNone;
+  host_.loop().remove(fd_.get());
+  fd_.reset();
+  pending_.reset();
+  out_.clear();
+  out_head_ = 0;
+  host_.closed(*this);
+}
+
+}  // namespace weft::http

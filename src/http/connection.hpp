@@ -1,0 +1,145 @@
+#pragma once
+// Connection: one client socket's HTTP/1.1 state machine (loop thread only).
+//
+//   head ──route: respond──> [response queued] ──body?──> discard ──┐
+//     │                                                              ├─> idle | head (pipelined) | closing
+//     └──route: handle──> body ──> dispatched ──complete()──> [queued]┘
+//
+// Requests are handled one at a time, so responses leave strictly in request
+// order; the next pipelined request is parsed only after the current one's
+// body has been consumed, so a request is never read out of a body. Memory
+// for the request (parser, buffer) is taken when bytes arrive and given back
+// when the connection goes idle. Timers: one armed at a time, chosen by state.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/chunked_decoder.hpp"
+#include "http/connection_host.hpp"
+#include "http/parser.hpp"
+#include "net/byte_buffer.hpp"
+#include "net/event_loop.hpp"
+#include "net/timer_list.hpp"
+#include "net/unique_fd.hpp"
+#include "weft/request.hpp"
+#include "weft/response.hpp"
+
+namespace weft::http {
+
+enum class TimerKind : std::uint8_t { kNone, kHeader, kBody, kKeepAlive, kWrite, kLinger };
+
+class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
+ public:
+  Connection(ConnectionHost& host, net::UniqueFd fd, std::string peer, std::uint64_t id);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  /// Registers with the loop and arms the header timer. False when epoll refuses (then closed()).
+  bool start();
+
+  void on_io(std::uint32_t events) override;
+  /// The armed timer fired (the host pops it from `kind`'s list).
+  void on_timeout(TimerKind kind);
+  /// The handler's response for the dispatched request (loop thread).
+  void complete(Response response);
+  /// The host's mode changed: close if idle, else finish the current request with close.
+  void on_mode_change();
+  /// Closes the socket now; the host is told through closed().
+  void close();
+
+  [[nodiscard]] bool is_closed() const noexcept { return state_ == State::kClosed; }
+  /// True between requests with nothing buffered, queued or in flight.
+  [[nodiscard]] bool is_idle() const noexcept;
+  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  [[nodiscard]] std::string_view peer() const noexcept { return peer_; }
+
+ private:
+  enum class State : std::uint8_t {
+    kHead,        // reading a request head (or waiting for its first byte)
+    kBody,        // reading the body of a request a handler will get
+    kDiscard,     // reading and dropping the body of an answered request
+    kDispatched,  // a handler runs; input waits
+    kIdle,        // keep-alive: between requests, nothing buffered
+    kClosing,     // flushing the last response, then linger
+    kLinger,      // write side shut; dropping input until EOF or timeout
+    kClosed,
+  };
+
+  // One chunk of output: bytes, or a file range sent with sendfile.
+  struct OutChunk {
+    std::string bytes;
+    std::size_t sent = 0;
+    net::UniqueFd file;
+    std::uint64_t file_offset = 0;
+    std::uint64_t file_left = 0;
+  };
+
+  // State of a request routed to a handler, while its body arrives and the handler runs.
+  struct Pending {
+    Request request;  // head copied out of the input buffer; body added at dispatch
+    const void* handler = nullptr;
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string body;
+  };
+
+  void drive();
+  bool step_head();
+  bool step_body();
+  void on_head(const RequestHead& head, std::size_t consumed);
+  void dispatch();
+  void after_request();
+  void on_eof();
+
+  [[nodiscard]] bool wants_input() const noexcept;
+  /// True when the client has sent bytes not yet read (a non-blocking peek).
+  [[nodiscard]] bool input_pending() const noexcept;
+  /// >0 bytes read, 0 EOF, -1 nothing now (EAGAIN or buffer full), -2 error (closed).
+  long read_some();
+  bool flush();
+  void update_timer(bool read_progress, bool write_progress);
+  void arm(TimerKind kind);
+
+  struct ReplyInfo {
+    std::string_view method;
+    std::string_view target;
+    int version_minor = 1;
+    bool head_request = false;
+  };
+  /// Queues `response`; with a valid `file`, its `file_size` bytes are the body.
+  void queue_response(const Response& response, const ReplyInfo& info, net::UniqueFd file = {},
+                      std::uint64_t file_size = 0);
+  void queue_error(int status, std::string_view reason);
+  void queue_bytes(std::string_view bytes);
+  void queue_owned(std::string&& bytes);
+
+  ConnectionHost& host_;
+  net::UniqueFd fd_;
+  std::string peer_;
+  std::uint64_t id_;
+
+  State state_ = State::kHead;
+  TimerKind timer_ = TimerKind::kNone;
+  bool readable_ = true;  // edge-triggered: true until a read returns EAGAIN
+  bool writable_ = true;
+  bool peer_eof_ = false;
+  bool keep_alive_ = true;
+  bool unread_input_ = false;  // input was dropped unread: linger before closing
+  std::uint32_t requests_ = 0;
+  std::uint64_t body_left_ = 0;        // kBody/kDiscard with Content-Length
+  std::uint64_t discarded_ = 0;        // kDiscard: bytes dropped so far
+  bool chunked_ = false;               // kBody/kDiscard: chunked framing
+
+  net::ByteBuffer in_;
+  std::unique_ptr<RequestParser> parser_;     // taken when a request starts
+  std::unique_ptr<ChunkedDecoder> chunked_decoder_;
+  std::unique_ptr<Pending> pending_;
+  std::vector<OutChunk> out_;                 // out_[out_head_..] are unsent
+  std::size_t out_head_ = 0;
+};
+
+}  // namespace weft::http

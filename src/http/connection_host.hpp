@@ -1,0 +1,109 @@
+#pragma once
+// ConnectionHost: what a Connection needs from the server around it. The
+// connection does HTTP/1.1 mechanics (framing, keep-alive, pipelining, timers,
+// writing); the host decides what to answer (routes), runs handlers on the
+// pool, logs, and owns the connection. Loop thread only.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/limits.hpp"
+#include "http/parser.hpp"
+#include "net/event_loop.hpp"
+#include "net/timer_list.hpp"
+#include "net/unique_fd.hpp"
+#include "weft/config.hpp"
+#include "weft/request.hpp"
+#include "weft/response.hpp"
+
+namespace weft::http {
+
+class Connection;
+
+/// What to do with a request whose head has arrived.
+struct Route {
+  enum class Kind : std::uint8_t {
+    kRespond,  ///< answer on the loop with `fixed` (if set) or `response`; the body is discarded
+    kHandle,   ///< read the body, then host.dispatch() the request to `handler`
+  };
+  Kind kind = Kind::kRespond;
+  const Response* fixed = nullptr;  ///< a constant response owned by the host
+  Response response;                ///< used when `fixed` is null
+  net::UniqueFd file;               ///< when valid: the body, `file_size` bytes, with `response`'s headers
+  std::uint64_t file_size = 0;
+  const void* handler = nullptr;    ///< opaque to the connection
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+/// The server's life stage, as connections see it.
+enum class HostMode : std::uint8_t {
+  kRunning,    ///< normal
+  kFinishing,  ///< no more connections will come (exit-after): answer with close, close when idle
+  kDraining,   ///< stop(): as kFinishing, and connections that have sent nothing are closed too
+};
+
+/// The timers of one loop, one list per kind of timeout.
+struct Timers {
+  explicit Timers(const Config& c)
+      : header(c.header_timeout), body(c.body_timeout), keepalive(c.keepalive_timeout), write(c.write_timeout) {}
+  net::TimerList header;     ///< whole head, from its first byte (or from accept)
+  net::TimerList body;       ///< no body byte for this long
+  net::TimerList keepalive;  ///< idle between requests
+  net::TimerList write;      ///< no byte written for this long
+  /// After the last response of a closing connection: read and drop what the
+  /// client still sends for this long, so that our close does not turn into a
+  /// reset that destroys the response in flight (RFC 9112 9.6; nginx
+  /// lingering_timeout 5 s).
+  net::TimerList linger{std::chrono::seconds(2)};
+};
+
+class ConnectionHost {
+ public:
+  ConnectionHost(const Config& config, net::EventLoop& loop)
+      : config_(config), limits_(limits_from(config)), loop_(loop), timers_(config) {}
+  ConnectionHost(const ConnectionHost&) = delete;
+  ConnectionHost& operator=(const ConnectionHost&) = delete;
+
+  [[nodiscard]] const Config& config() const noexcept { return config_; }
+  [[nodiscard]] const ParserLimits& limits() const noexcept { return limits_; }
+  [[nodiscard]] net::EventLoop& loop() noexcept { return loop_; }
+  [[nodiscard]] Timers& timers() noexcept { return timers_; }
+  [[nodiscard]] HostMode mode() const noexcept { return mode_; }
+
+  /// Decides how to answer `head`, whose path decodes to `path`.
+  [[nodiscard]] virtual Route route(const RequestHead& head, std::string_view path) = 0;
+  /// Runs `handler` with `request` off the loop; the result comes back through
+  /// Connection::complete(). False when the pool cannot take it (-> 503).
+  [[nodiscard]] virtual bool dispatch(Connection& connection, const void* handler, Request request) = 0;
+  /// One access-log entry for a finished response.
+  virtual void access(const Connection& connection, std::string_view method, std::string_view target,
+                      int version_minor, int status, std::uint64_t body_bytes) = 0;
+  /// The connection has closed its socket; the host may destroy it once the
+  /// current event has been handled (never during a Connection member call).
+  virtual void closed(Connection& connection) = 0;
+
+ protected:
+  ~ConnectionHost() = default;
+  void set_mode(HostMode mode) noexcept { mode_ = mode; }
+
+ private:
+  static ParserLimits limits_from(const Config& c) noexcept {
+    ParserLimits l;
+    l.max_request_line = c.max_request_line;
+    l.max_header_bytes = c.max_header_bytes;
+    l.max_headers = c.max_headers < kHeaderCapacity ? c.max_headers : kHeaderCapacity;
+    l.max_body = c.max_body;
+    return l;
+  }
+
+  const Config& config_;
+  const ParserLimits limits_;
+  net::EventLoop& loop_;
+  Timers timers_;
+  HostMode mode_ = HostMode::kRunning;
+};
+
+}  // namespace weft::http

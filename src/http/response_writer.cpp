@@ -1,0 +1,111 @@
+#include "http/response_writer.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstddef>
+
+#include "http/http_date.hpp"
+#include "http/parser.hpp"
+#include "weft/response.hpp"
+
+namespace weft::http {
+
+namespace {
+
+using detail::iequals;
+
+constexpr std::string_view kStatusLinePrefix = "HTTP/1.1 ";
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kFieldSeparator = ": ";
+constexpr std::string_view kServerPrefix = "Server: ";
+constexpr std::string_view kContentTypePrefix = "Content-Type: ";
+constexpr std::string_view kContentLengthPrefix = "Content-Length: ";
+constexpr std::string_view kConnectionClose = "Connection: close\r\n";
+constexpr std::string_view kConnectionKeepAlive = "Connection: keep-alive\r\n";
+constexpr int kFallbackStatus = 500;
+
+// Fields whose meaning is framing, which only the server decides.
+[[nodiscard]] bool is_framing_field(std::string_view name) noexcept {
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection");
+}
+
+}  // namespace
+
+void append_head(std::string& out, int status, std::span<const std::pair<std::string, std::string>> headers,
+                 std::uint64_t content_length, const HeadOptions& options) {
+  if (status < 100 || status > 599) status = kFallbackStatus;
+  const std::string_view reason = reason_phrase(status);
+
+  // One pass over the handler's fields: which of ours they replace, and the exact size of the
+  // head, so that `out` grows at most once.
+  bool has_date = false;
+  bool has_server = false;
+  bool has_content_type = false;
+  std::size_t size = kStatusLinePrefix.size() + 4 + reason.size() + kCrlf.size();
+  for (const auto& [name, value] : headers) {
+    if (is_framing_field(name)) continue;
+    has_date = has_date || iequals(name, "date");
+    has_server = has_server || iequals(name, "server");
+    has_content_type = has_content_type || iequals(name, "content-type");
+    size += name.size() + kFieldSeparator.size() + value.size() + kCrlf.size();
+  }
+  std::string_view date;
+  if (!has_date) date = options.now ? date_line(*options.now) : date_line();
+  const bool write_server = !has_server && !options.server_name.empty();
+  const bool write_content_type =
+      !has_content_type && content_length > 0 && !options.default_content_type.empty();
+  const bool write_length = status_has_content_length(status);
+  std::array<char, 20> length_digits{};  // 2^64-1 has 20 digits, so to_chars cannot fail
+  const char* length_end =
+      std::to_chars(length_digits.data(), length_digits.data() + length_digits.size(), content_length).ptr;
+  const std::string_view length(length_digits.data(),
+                                static_cast<std::size_t>(length_end - length_digits.data()));
+  std::string_view connection;
+  if (options.close) {
+    connection = kConnectionClose;
+  } else if (options.http10_keep_alive) {
+    connection = kConnectionKeepAlive;
+  }
+
+  size += date.size() + connection.size() + kCrlf.size();
+  if (write_server) size += kServerPrefix.size() + options.server_name.size() + kCrlf.size();
+  if (write_content_type)
+    size += kContentTypePrefix.size() + options.default_content_type.size() + kCrlf.size();
+  if (write_length) size += kContentLengthPrefix.size() + length.size() + kCrlf.size();
+  out.reserve(out.size() + size);
+
+  const std::array<char, 4> code{static_cast<char>('0' + status / 100),
+                                 static_cast<char>('0' + status / 10 % 10),
+                                 static_cast<char>('0' + status % 10), ' '};
+  out += kStatusLinePrefix;
+  out.append(code.data(), code.size());
+  out += reason;
+  out += kCrlf;
+  out += date;
+  if (write_server) {
+    out += kServerPrefix;
+    out += options.server_name;
+    out += kCrlf;
+  }
+  for (const auto& [name, value] : headers) {
+    if (is_framing_field(name)) continue;
+    out += name;
+    out += kFieldSeparator;
+    out += value;
+    out += kCrlf;
+  }
+  if (write_content_type) {
+    out += kContentTypePrefix;
+    out += options.default_content_type;
+    out += kCrlf;
+  }
+  if (write_length) {
+    out += kContentLengthPrefix;
+    out += length;
+    out += kCrlf;
+  }
+  out += connection;
+  out += kCrlf;
+}
+
+}  // namespace weft::http

@@ -1,0 +1,45 @@
+#pragma once
+// Socket helpers for listeners and accepted connections (loop threads and
+// start-up). Start-up errors throw with a message a person can act on.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "net/unique_fd.hpp"
+
+namespace weft::net {
+
+/// An IPv4 or IPv6 socket address.
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+};
+
+/// Parses an IPv4 or IPv6 literal ("127.0.0.1", "::1", "::", "[::1]") and a port.
+/// Throws std::invalid_argument naming the text when it is not an address literal.
+[[nodiscard]] Endpoint parse_endpoint(std::string_view address, std::uint16_t port);
+
+/// Creates a non-blocking, close-on-exec TCP listener bound to `endpoint` with
+/// SO_REUSEADDR and SO_REUSEPORT (so that every loop can have its own), and
+/// listens with `backlog`. An IPv6 "::" listener is dual-stack only if the system
+/// says so (IPV6_V6ONLY is left as configured). Throws std::system_error whose
+/// message names the address, e.g. "bind 127.0.0.1:7878: Address already in use".
+[[nodiscard]] UniqueFd listen_tcp(const Endpoint& endpoint, int backlog);
+
+/// The port a bound socket listens on.
+[[nodiscard]] std::uint16_t local_port(int fd);
+
+/// "127.0.0.1:50312" or "[::1]:50312" (an IPv4-mapped IPv6 address prints as IPv4).
+[[nodiscard]] std::string format_endpoint(const sockaddr_storage& addr);
+
+/// "http://127.0.0.1:7878/" or "http://[::1]:7878/".
+[[nodiscard]] std::string format_url(std::string_view address, std::uint16_t port);
+
+/// Sets TCP_NODELAY (best effort: a failure only costs latency).
+void set_nodelay(int fd) noexcept;
+
+}  // namespace weft::net

@@ -1,0 +1,55 @@
+#pragma once
+// Access log in Common Log Format:
+//   127.0.0.1 - - [26/Nov/2026:13:00:00 +0000] "GET / HTTP/1.1" 200 187
+// Each loop appends to its own AccessLogBuffer (no lock, no write(2) per
+// request) and flushes it to the shared AccessLogSink when it passes a size
+// or once a second.
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "net/unique_fd.hpp"
+
+namespace weft::detail {
+
+class AccessLogSink {
+ public:
+  /// `destination`: "" (off), "-" (stdout) or a file path, opened for append
+  /// (created 0644). Throws std::system_error naming the path when it cannot be opened.
+  explicit AccessLogSink(const std::string& destination);
+
+  [[nodiscard]] bool enabled() const noexcept { return fd_ >= 0; }
+
+  /// Writes whole lines; any thread. Pieces of at most PIPE_BUF bytes that end
+  /// on a line boundary, so lines from different loops never interleave.
+  void write(std::string_view lines) const noexcept;
+
+ private:
+  net::UniqueFd owned_;
+  int fd_ = -1;
+};
+
+class AccessLogBuffer {
+ public:
+  explicit AccessLogBuffer(const AccessLogSink& sink) : sink_(sink) {}
+  AccessLogBuffer(const AccessLogBuffer&) = delete;
+  AccessLogBuffer& operator=(const AccessLogBuffer&) = delete;
+  ~AccessLogBuffer() { flush(); }
+
+  [[nodiscard]] bool enabled() const noexcept { return sink_.enabled(); }
+  /// Appends one line; flushes when the buffer passes its size.
+  void add(std::string_view peer, std::string_view method, std::string_view target, int version_minor,
+           int status, std::uint64_t bytes, std::time_t now);
+  void flush() noexcept;
+  [[nodiscard]] bool empty() const noexcept { return buffer_.empty(); }
+
+ private:
+  const AccessLogSink& sink_;
+  std::string buffer_;
+  std::time_t stamp_second_ = -1;
+  std::string stamp_;  // "[26/Nov/2026:13:00:00 +0000]" for stamp_second_
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,191 @@
+#include "weft/server.hpp"
+
+#include <pthread.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/socket.hpp"
+#include "server/access_log.hpp"
+#include "server/server_loop.hpp"
+#include "server/site.hpp"
+#include "weft/thread_pool.hpp"
+
+namespace weft {
+namespace {
+
+constexpr int kListenBacklog = 4096;
+
+void require(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(std::string("weft::Config: ") + what);
+}
+
+Config validated(Config c) {
+  require(c.threads > 0, "threads must be > 0");
+  require(c.max_queued > 0, "max_queued must be > 0");
+  require(c.max_request_line >= 64, "max_request_line must be >= 64");
+  require(c.max_header_bytes >= 64, "max_header_bytes must be >= 64");
+  require(c.max_headers > 0 && c.max_headers <= 100, "max_headers must be between 1 and 100");
+  require(c.max_requests_per_connection > 0, "max_requests_per_connection must be > 0");
+  require(c.max_connections > 0, "max_connections must be > 0");
+  require(c.header_timeout.count() > 0 && c.body_timeout.count() > 0 && c.keepalive_timeout.count() > 0 &&
+              c.write_timeout.count() > 0,
+          "timeouts must be > 0");
+  require(c.shutdown_timeout.count() >= 0, "shutdown_timeout must be >= 0");
+  for (const char ch : c.server_name)
+    require(ch >= 0x20 && ch != 0x7f, "server_name holds a control character");
+  if (c.loops == 0) c.loops = std::max(1u, std::thread::hardware_concurrency());
+  return c;
+}
+
+// A server holds one descriptor per connection: let it use the hard limit.
+void raise_fd_limit() noexcept {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  explicit Impl(Config config) : config_(validated(std::move(config))) {}
+
+  ~Impl() {
+    stop();
+    if (started_) wait();
+  }
+
+  void start() {
+    std::unique_lock lock(mutex_);
+    if (started_) throw std::logic_error("weft::Server::start: already started");
+    // A peer that vanishes mid-write must be an EPIPE, not a dead process.
+    // send() uses MSG_NOSIGNAL, but sendfile() cannot.
+    std::signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+
+    const net::Endpoint first = net::parse_endpoint(config_.bind, config_.port);
+    std::vector<net::UniqueFd> listeners;
+    listeners.push_back(net::listen_tcp(first, kListenBacklog));
+    const std::uint16_t port = net::local_port(listeners.front().get());
+    const net::Endpoint rest = net::parse_endpoint(config_.bind, port);
+    for (std::size_t i = 1; i < config_.loops; ++i)
+      listeners.push_back(net::listen_tcp(rest, kListenBacklog));
+
+    sink_ = std::make_unique<detail::AccessLogSink>(config_.access_log);
+    pool_ = std::make_unique<ThreadPool>(ThreadPool::Options{
+        .threads = config_.threads, .max_queued = config_.max_queued, .name = "weft-worker"});
+    shared_ = std::make_unique<detail::ServerShared>(config_, site_, *pool_, *sink_);
+    shared_->on_exit_after = [this] {
+      for (auto& loop : loops_) loop->request_mode(http::HostMode::kFinishing);
+    };
+    for (auto& listener : listeners)
+      loops_.push_back(std::make_unique<detail::ServerLoop>(*shared_, std::move(listener)));
+    for (std::size_t i = 0; i < loops_.size(); ++i) {
+      threads_.emplace_back([this, i] {
+        const std::string name = "weft-loop-" + std::to_string(i);
+        pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+        loops_[i]->run();
+      });
+    }
+    port_.store(port, std::memory_order_release);
+    started_ = true;
+    if (stop_requested_) {
+      for (auto& loop : loops_) loop->request_mode(http::HostMode::kDraining);
+    }
+  }
+
+  void wait() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mutex_);
+      threads.swap(threads_);
+    }
+    for (std::thread& t : threads) {
+      if (t.joinable()) t.join();
+    }
+    // Loops are done; finish the handlers still queued (their responses go
+    // nowhere), join the workers, then the loops may be destroyed.
+    std::lock_guard lock(mutex_);
+    if (pool_) pool_->shutdown();
+  }
+
+  void stop() noexcept {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+    for (auto& loop : loops_) loop->request_mode(http::HostMode::kDraining);
+  }
+
+  void stop_now() noexcept {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+    for (auto& loop : loops_) loop->request_stop_now();
+  }
+
+  void check_not_started() const {
+    if (started_) throw std::logic_error("weft::Server: routes must be registered before start()");
+  }
+
+  Config config_;
+  detail::Site site_;
+  std::atomic<std::uint16_t> port_{0};
+
+ private:
+  std::mutex mutex_;  // guards started_, stop_requested_, loops_ (the vector), threads_
+  bool started_ = false;
+  bool stop_requested_ = false;
+  std::unique_ptr<detail::AccessLogSink> sink_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<detail::ServerShared> shared_;
+  std::vector<std::unique_ptr<detail::ServerLoop>> loops_;  // destroyed after pool_ is shut down
+  std::vector<std::thread> threads_;
+};
+
+Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+Server::~Server() = default;
+
+Server& Server::route(std::string_view method, std::string_view pattern, Handler handler) {
+  impl_->check_not_started();
+  impl_->site_.add_handler(method, pattern, std::move(handler));
+  return *this;
+}
+
+Server& Server::fixed(std::string_view pattern, Response response) {
+  impl_->check_not_started();
+  impl_->site_.add_fixed(pattern, std::move(response));
+  return *this;
+}
+
+Server& Server::not_found(Response response) {
+  impl_->check_not_started();
+  impl_->site_.set_not_found(std::move(response));
+  return *this;
+}
+
+Server& Server::static_dir(std::string_view prefix, std::string directory) {
+  impl_->check_not_started();
+  impl_->site_.add_static(prefix, directory);
+  return *this;
+}
+
+void Server::start() { impl_->start(); }
+void Server::wait() { impl_->wait(); }
+void Server::run() {
+  start();
+  wait();
+}
+void Server::stop() noexcept { impl_->stop(); }
+void Server::stop_now() noexcept { impl_->stop_now(); }
+std::uint16_t Server::port() const noexcept { return impl_->port_.load(std::memory_order_acquire); }
+const Config& Server::config() const noexcept { return impl_->config_; }
+
+}  // namespace weft

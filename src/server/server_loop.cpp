@@ -1,0 +1,230 @@
+#include "server/server_loop.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <exception>
+#include <string>
+
+#include "http/error_page.hpp"
+#include "net/socket.hpp"
+#include "weft/log.hpp"
+
+namespace weft::detail {
+namespace {
+
+// Accepts per listener event, so that one busy listener cannot starve the
+// loop's connections (the listener is level-triggered: the rest comes next turn).
+constexpr int kAcceptBatch = 64;
+// How long accepting pauses when the process is out of descriptors or at
+// Config::max_connections (instead of spinning on EMFILE).
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// Idle keep-alive connections closed to make room when descriptors run out.
+constexpr std::size_t kShedOnExhaustion = 16;
+constexpr auto kLogFlushInterval = std::chrono::seconds(1);
+
+Response run_handler(const Handler& handler, const Request& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    log(LogLevel::error, "handler for " + std::string(request.method()) + " " +
+                             std::string(request.target()) + " threw: " + e.what());
+  } catch (...) {
+    log(LogLevel::error, "handler for " + std::string(request.method()) + " " +
+                             std::string(request.target()) + " threw a non-standard exception");
+  }
+  return Response::html(500, http::error_page(500, "the handler failed"));
+}
+
+}  // namespace
+
+ServerLoop::ServerLoop(ServerShared& shared, net::UniqueFd listener)
+    : ConnectionHost(shared.config, event_loop),
+      shared_(shared),
+      listener_(std::move(listener)),
+      log_(shared.access_log) {
+  if (!event_loop.add(listener_.get(), EPOLLIN, this)) {
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl(listener)");
+  }
+  listening_ = true;
+}
+
+ServerLoop::~ServerLoop() {
+  connections_.clear();
+  graveyard_.clear();
+}
+
+void ServerLoop::run() {
+  for (;;) {
+    event_loop.poll(next_deadline());
+    const net::Clock::time_point now = event_loop.now();
+    expire_timers();
+    if (now >= resume_accept_ && listener_ && mode() == http::HostMode::kRunning) {
+      resume_accept_ = net::Clock::time_point::max();
+      listening_ = event_loop.add(listener_.get(), EPOLLIN, this);
+      accept_ready();
+    }
+    if (now >= drain_deadline_ || stop_now_) close_all();
+    if (now >= next_log_flush_) {
+      log_.flush();
+      next_log_flush_ = net::Clock::time_point::max();
+    }
+    graveyard_.clear();
+    if ((stop_now_ || mode() != http::HostMode::kRunning) && connections_.empty()) break;
+  }
+  log_.flush();
+}
+
+net::Clock::time_point ServerLoop::next_deadline() const {
+  const http::Timers& t = const_cast<ServerLoop*>(this)->timers();
+  net::Clock::time_point d = std::min(
+      {t.header.next_deadline(), t.body.next_deadline(), t.keepalive.next_deadline(), t.write.next_deadline(),
+       t.linger.next_deadline(), resume_accept_, drain_deadline_, next_log_flush_});
+  return d;
+}
+
+void ServerLoop::expire_timers() {
+  http::Timers& t = timers();
+  const net::Clock::time_point now = event_loop.now();
+  const std::pair<net::TimerList*, http::TimerKind> lists[] = {{&t.header, http::TimerKind::kHeader},
+                                                               {&t.body, http::TimerKind::kBody},
+                                                               {&t.keepalive, http::TimerKind::kKeepAlive},
+                                                               {&t.write, http::TimerKind::kWrite},
+                                                               {&t.linger, http::TimerKind::kLinger}};
+  for (const auto& [list, kind] : lists) {
+    while (net::TimerNode* node = list->pop_expired(now))
+      static_cast<http::Connection*>(node)->on_timeout(kind);
+  }
+}
+
+void ServerLoop::on_io(std::uint32_t /*events*/) { accept_ready(); }
+
+void ServerLoop::accept_ready() {
+  for (int i = 0; i < kAcceptBatch && listener_ && listening_; ++i) {
+    if (shared_.open_connections.load(std::memory_order_relaxed) >= shared_.config.max_connections) {
+      shed_idle(kShedOnExhaustion);
+      pause_accepting();
+      return;
+    }
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    const int fd =
+        ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        log(LogLevel::warn, "accept: out of descriptors or memory; closing idle connections, pausing accept");
+        shed_idle(kShedOnExhaustion);
+        pause_accepting();
+      }
+      return;  // EAGAIN, or a connection that died in the backlog (ECONNABORTED...)
+    }
+    net::UniqueFd conn_fd(fd);
+    const std::size_t exit_after = shared_.config.exit_after;
+    if (exit_after != 0) {
+      const std::size_t n = shared_.accepted.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (n > exit_after) return;  // another loop took the last one: refuse
+      if (n == exit_after && shared_.on_exit_after) shared_.on_exit_after();
+    }
+    net::set_nodelay(fd);
+    const std::uint64_t id = next_id_++;
+    auto connection =
+        std::make_unique<http::Connection>(*this, std::move(conn_fd), net::format_endpoint(peer), id);
+    http::Connection* raw = connection.get();
+    connections_.emplace(id, std::move(connection));
+    shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
+    if (raw->start()) raw->on_io(EPOLLIN);  // the request often arrives with the connection
+    if (mode() != http::HostMode::kRunning) {
+      raw->on_mode_change();
+      return;
+    }
+  }
+}
+
+void ServerLoop::pause_accepting() {
+  if (listening_) {
+    event_loop.remove(listener_.get());
+    listening_ = false;
+  }
+  resume_accept_ = event_loop.now() + kAcceptPause;
+}
+
+void ServerLoop::shed_idle(std::size_t count) {
+  std::vector<http::Connection*> idle;
+  for (auto& [id, c] : connections_) {
+    if (idle.size() >= count) break;
+    if (c->is_idle()) idle.push_back(c.get());
+  }
+  for (http::Connection* c : idle) c->close();
+}
+
+void ServerLoop::request_mode(http::HostMode mode) {
+  event_loop.post([this, mode] { enter_mode(mode); });
+}
+
+void ServerLoop::request_stop_now() {
+  event_loop.post([this] { stop_now_ = true; });
+}
+
+void ServerLoop::enter_mode(http::HostMode mode) {
+  if (mode <= this->mode()) return;
+  set_mode(mode);
+  close_listener();
+  if (mode == http::HostMode::kDraining) drain_deadline_ = event_loop.now() + shared_.config.shutdown_timeout;
+  std::vector<http::Connection*> all;
+  all.reserve(connections_.size());
+  for (auto& [id, c] : connections_) all.push_back(c.get());
+  for (http::Connection* c : all) c->on_mode_change();
+}
+
+void ServerLoop::close_listener() {
+  if (listening_) event_loop.remove(listener_.get());
+  listening_ = false;
+  listener_.reset();
+  resume_accept_ = net::Clock::time_point::max();
+}
+
+void ServerLoop::close_all() {
+  close_listener();
+  std::vector<http::Connection*> all;
+  all.reserve(connections_.size());
+  for (auto& [id, c] : connections_) all.push_back(c.get());
+  for (http::Connection* c : all) c->close();
+}
+
+http::Route ServerLoop::route(const http::RequestHead& head, std::string_view path) {
+  return shared_.site.route(head, path);
+}
+
+bool ServerLoop::dispatch(http::Connection& connection, const void* handler, Request request) {
+  const auto* h = static_cast<const Handler*>(handler);
+  const std::uint64_t id = connection.id();
+  return shared_.pool.try_execute([this, h, id, request = std::move(request)] {
+    Response response = run_handler(*h, request);
+    event_loop.post(
+        [this, id, response = std::move(response)]() mutable { complete(id, std::move(response)); });
+  });
+}
+
+void ServerLoop::complete(std::uint64_t id, Response response) {
+  const auto it = connections_.find(id);
+  if (it == connections_.end()) return;  // closed meanwhile (timeout, stop_now, client gone)
+  it->second->complete(std::move(response));
+}
+
+void ServerLoop::access(const http::Connection& connection, std::string_view method, std::string_view target,
+                        int version_minor, int status, std::uint64_t body_bytes) {
+  if (!log_.enabled()) return;
+  log_.add(connection.peer(), method, target, version_minor, status, body_bytes, std::time(nullptr));
+  if (next_log_flush_ == net::Clock::time_point::max())
+    next_log_flush_ = event_loop.now() + kLogFlushInterval;
+}
+
+void ServerLoop::closed(http::Connection& connection) {
+  const auto it = connections_.find(connection.id());
+  if (it == connections_.end()) return;
+  graveyard_.push_back(std::move(it->second));
+  connections_.erase(it);
+  shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,92 @@
+#pragma once
+// ServerLoop: one event-loop thread of a Server. Owns its SO_REUSEPORT
+// listener, its connections and its timers; hosts the connections
+// (http::ConnectionHost): routes through the shared Site, sends handlers to
+// the shared ThreadPool and takes their responses back via EventLoop::post.
+// Everything runs on the loop thread except request_mode/request_stop_now.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "http/connection.hpp"
+#include "http/connection_host.hpp"
+#include "net/event_loop.hpp"
+#include "net/unique_fd.hpp"
+#include "server/access_log.hpp"
+#include "server/site.hpp"
+#include "weft/config.hpp"
+#include "weft/thread_pool.hpp"
+
+namespace weft::detail {
+
+/// State shared by every loop of one Server (read-only or atomic).
+struct ServerShared {
+  ServerShared(const Config& c, const Site& s, ThreadPool& p, const AccessLogSink& log)
+      : config(c), site(s), pool(p), access_log(log) {}
+  const Config& config;
+  const Site& site;
+  ThreadPool& pool;
+  const AccessLogSink& access_log;
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> accepted{0};
+  /// Called (on a loop thread) when Config::exit_after connections were accepted.
+  std::function<void()> on_exit_after = nullptr;
+};
+
+// The EventLoop must exist before ConnectionHost (a base) refers to it.
+struct LoopHolder {
+  net::EventLoop event_loop;
+};
+
+class ServerLoop final : private LoopHolder, public http::ConnectionHost, private net::EventLoop::Watcher {
+ public:
+  ServerLoop(ServerShared& shared, net::UniqueFd listener);
+  ServerLoop(const ServerLoop&) = delete;
+  ServerLoop& operator=(const ServerLoop&) = delete;
+  ~ServerLoop();
+
+  /// The loop thread's body: returns once stopped and every connection is gone.
+  void run();
+  /// Any thread: enter kFinishing or kDraining (never back to kRunning).
+  void request_mode(http::HostMode mode);
+  /// Any thread: close everything now and return from run().
+  void request_stop_now();
+
+  // http::ConnectionHost
+  http::Route route(const http::RequestHead& head, std::string_view path) override;
+  bool dispatch(http::Connection& connection, const void* handler, Request request) override;
+  void access(const http::Connection& connection, std::string_view method, std::string_view target,
+              int version_minor, int status, std::uint64_t body_bytes) override;
+  void closed(http::Connection& connection) override;
+
+ private:
+  void on_io(std::uint32_t events) override;  // the listener
+  void accept_ready();
+  void pause_accepting();
+  void enter_mode(http::HostMode mode);
+  void close_listener();
+  void close_all();
+  void expire_timers();
+  void shed_idle(std::size_t count);
+  void complete(std::uint64_t id, Response response);
+  [[nodiscard]] net::Clock::time_point next_deadline() const;
+
+  ServerShared& shared_;
+  net::UniqueFd listener_;
+  bool listening_ = false;  // registered with epoll
+  net::Clock::time_point resume_accept_ = net::Clock::time_point::max();
+  net::Clock::time_point drain_deadline_ = net::Clock::time_point::max();
+  net::Clock::time_point next_log_flush_ = net::Clock::time_point::max();
+  bool stop_now_ = false;
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::uint64_t, std::unique_ptr<http::Connection>> connections_;
+  std::vector<std::unique_ptr<http::Connection>> graveyard_;  // closed during this iteration
+  AccessLogBuffer log_;
+};
+
+}  // namespace weft::detail
