@@ -40,56 +40,53 @@ CLI::Validator whole_number(unsigned long long min, unsigned long long max) {
   if (max == std::numeric_limits<std::size_t>::max()) {
     range = min == 0 ? "(0 or more)" : "of at least " + std::to_string(min);
   }
-  return CLI::Validator(
-      [min, max, range](std::string& text) -> std::string {
-        const auto value = parse_whole(text);
-        if (!value || *value < min || *value > max) {
-          return "expected a whole number " + range + ", got '" + text + "'";
-        }
-        return {};
-      },
-      "", "whole number");
+  return {[min, max, range](std::string& text) -> std::string {
+            const auto value = parse_whole(text);
+            if (!value || *value < min || *value > max) {
+              return "expected a whole number " + range + ", got '" + text + "'";
+            }
+            return {};
+          },
+          "", "whole number"};
 }
 
 CLI::Validator seconds() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        double value = 0;
-        const char* first = text.data();
-        const char* last = first + text.size();
-        auto [end, ec] = std::from_chars(first, last, value);
-        if (text.empty() || ec != std::errc{} || end != last || !std::isfinite(value) || value < 0 ||
-            value > kMaxSeconds) {
-          return "expected a number of seconds from 0 to " + std::to_string(static_cast<long>(kMaxSeconds)) +
-                 ", got '" + text + "'";
-        }
-        return {};
-      },
-      "", "seconds");
+  return {[](std::string& text) -> std::string {
+            double value = 0;
+            const char* first = text.data();
+            const char* last = first + text.size();
+            auto [end, ec] = std::from_chars(first, last, value);
+            if (text.empty() || ec != std::errc{} || end != last || !std::isfinite(value) || value < 0 ||
+                value > kMaxSeconds) {
+              return "expected a number of seconds from 0 to " +
+                     std::to_string(static_cast<long>(kMaxSeconds)) + ", got '" + text + "'";
+            }
+            return {};
+          },
+          "", "seconds"};
 }
 
 CLI::Validator ip_literal() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        in_addr v4{};
-        in6_addr v6{};
-        if (inet_pton(AF_INET, text.c_str(), &v4) == 1 || inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
-          return {};
-        }
-        return "expected an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0, ::1 or ::, got '" + text + "'";
-      },
-      "", "address");
+  return {[](std::string& text) -> std::string {
+            in_addr v4{};
+            in6_addr v6{};
+            if (inet_pton(AF_INET, text.c_str(), &v4) == 1 || inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+              return {};
+            }
+            return "expected an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0, ::1 or ::, got '" + text +
+                   "'";
+          },
+          "", "address"};
 }
 
 CLI::Validator log_level_name() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        if (parse_log_level(text)) {
-          return {};
-        }
-        return "expected error, warn, info or debug, got '" + text + "'";
-      },
-      "", "level");
+  return {[](std::string& text) -> std::string {
+            if (parse_log_level(text)) {
+              return {};
+            }
+            return "expected error, warn, info or debug, got '" + text + "'";
+          },
+          "", "level"};
 }
 
 std::chrono::milliseconds to_millis(double secs) {

@@ -28,15 +28,17 @@ struct Config {
   std::uint32_t retry_after_seconds = 1;
 
   // ---- limits (anchors in DESIGN.md) ----
-  std::size_t max_request_line = 8 * 1024;  ///< -> 414. cpp-httplib 8 KiB; RFC 9112 asks >= 8000
-  std::size_t max_header_bytes = 16 * 1024; ///< -> 431. lighttpd 8 KiB, nginx 1 KiB + 4x8 KiB
+  std::size_t max_request_line = std::size_t{8} * 1024;  ///< -> 414. cpp-httplib 8 KiB; RFC 9112 asks >= 8000
+  std::size_t max_header_bytes = std::size_t{16} * 1024; ///< -> 431. lighttpd 8 KiB, nginx 1 KiB + 4x8 KiB
   std::size_t max_headers = 100;            ///< -> 431 (at most 100). h2o, hyper, cpp-httplib
-  std::size_t max_body = 1024 * 1024;       ///< handler request body -> 413. nginx, Beast 1 MiB
+  std::size_t max_body = std::size_t{1024} * 1024;       ///< handler request body -> 413. nginx, Beast 1 MiB
   /// Body of a request the route will not read (405, 404, static file): read and discarded up to this, so
   /// the connection stays usable; larger -> the connection closes after the answer.
-  std::size_t max_discard_body = 64 * 1024;
+  std::size_t max_discard_body = std::size_t{64} * 1024;
   std::size_t max_requests_per_connection = 10000;  ///< then Connection: close. nginx 1000
-  /// Open connections per process (all loops); kept below RLIMIT_NOFILE. nginx 512/worker, h2o 1024.
+  /// Open connections per process (all loops). start() raises the soft RLIMIT_NOFILE to the hard
+  /// limit and lowers this cap to fit below it (two descriptors per connection plus a reserve).
+  /// nginx 512/worker, h2o 1024.
   std::size_t max_connections = 10000;
 
   // ---- timers ----

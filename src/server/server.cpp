@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <mutex>
@@ -26,31 +27,49 @@ void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(std::string("weft::Config: ") + what);
 }
 
+// Upper bounds that keep a typo from exhausting the machine (a thread per
+// loop and per worker; a listener descriptor per loop).
+constexpr std::size_t kMaxLoops = 256;
+constexpr std::size_t kMaxThreads = 4096;
+
 Config validated(Config c) {
-  require(c.threads > 0, "threads must be > 0");
+  require(c.threads > 0 && c.threads <= kMaxThreads, "threads must be between 1 and 4096");
+  require(c.loops <= kMaxLoops, "loops must be between 0 (CPU count) and 256");
   require(c.max_queued > 0, "max_queued must be > 0");
   require(c.max_request_line >= 64, "max_request_line must be >= 64");
   require(c.max_header_bytes >= 64, "max_header_bytes must be >= 64");
   require(c.max_headers > 0 && c.max_headers <= 100, "max_headers must be between 1 and 100");
   require(c.max_requests_per_connection > 0, "max_requests_per_connection must be > 0");
   require(c.max_connections > 0, "max_connections must be > 0");
-  require(c.header_timeout.count() > 0 && c.body_timeout.count() > 0 && c.keepalive_timeout.count() > 0 &&
-              c.write_timeout.count() > 0,
-          "timeouts must be > 0");
+  require(c.header_timeout.count() > 0, "header_timeout must be > 0");
+  require(c.body_timeout.count() > 0, "body_timeout must be > 0");
+  require(c.keepalive_timeout.count() > 0, "keepalive_timeout must be > 0");
+  require(c.write_timeout.count() > 0, "write_timeout must be > 0");
   require(c.shutdown_timeout.count() >= 0, "shutdown_timeout must be >= 0");
-  for (const char ch : c.server_name)
-    require(ch >= 0x20 && ch != 0x7f, "server_name holds a control character");
-  if (c.loops == 0) c.loops = std::max(1u, std::thread::hardware_concurrency());
+  for (const char ch : c.server_name) require(ch >= 0x20 && ch != 0x7f, "server_name holds a control character");
+  if (c.loops == 0) c.loops = std::min<std::size_t>(kMaxLoops, std::max(1u, std::thread::hardware_concurrency()));
   return c;
 }
 
-// A server holds one descriptor per connection: let it use the hard limit.
-void raise_fd_limit() noexcept {
+// Descriptors kept free for listeners, epoll, eventfds, log files, and the
+// files a static response opens while a connection is being served.
+constexpr std::size_t kReservedDescriptors = 64;
+
+// A server holds one descriptor per connection: let it use the hard limit,
+// and returns the connection cap that fits below it.
+std::size_t raise_fd_limit(std::size_t wanted_connections, std::size_t loops) noexcept {
   rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return wanted_connections;
+  if (lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
-    (void)::setrlimit(RLIMIT_NOFILE, &lim);
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) (void)::getrlimit(RLIMIT_NOFILE, &lim);
   }
+  if (lim.rlim_cur == RLIM_INFINITY) return wanted_connections;
+  // Each connection may hold a socket and one open file.
+  const std::size_t reserve = kReservedDescriptors + 2 * loops;
+  const auto limit = static_cast<std::size_t>(lim.rlim_cur);
+  const std::size_t fit = limit > reserve ? (limit - reserve) / 2 : 1;
+  return std::min(wanted_connections, std::max<std::size_t>(fit, 1));
 }
 
 }  // namespace
@@ -70,7 +89,7 @@ class Server::Impl {
     // A peer that vanishes mid-write must be an EPIPE, not a dead process.
     // send() uses MSG_NOSIGNAL, but sendfile() cannot.
     std::signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    config_.max_connections = raise_fd_limit(config_.max_connections, config_.loops);
 
     const net::Endpoint first = net::parse_endpoint(config_.bind, config_.port);
     std::vector<net::UniqueFd> listeners;
