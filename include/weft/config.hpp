@@ -22,16 +22,17 @@ struct Config {
   std::size_t loops = 0;
   /// ThreadPool workers that run handlers. Anchor: the seed's ThreadPool::new(4).
   std::size_t threads = 4;
-  /// Handler jobs waiting for a worker at most; beyond it -> 503 + Retry-After. Anchor: nginx 65536, weft 1024.
+  /// Handler jobs waiting for a worker at most; beyond it -> 503 + Retry-After. Anchor: nginx 65536, weft
+  /// 1024.
   std::size_t max_queued = 1024;
   /// Retry-After seconds sent with a 503 when the pool queue is full.
   std::uint32_t retry_after_seconds = 1;
 
   // ---- limits (anchors in DESIGN.md) ----
   std::size_t max_request_line = std::size_t{8} * 1024;  ///< -> 414. cpp-httplib 8 KiB; RFC 9112 asks >= 8000
-  std::size_t max_header_bytes = std::size_t{16} * 1024; ///< -> 431. lighttpd 8 KiB, nginx 1 KiB + 4x8 KiB
-  std::size_t max_headers = 100;            ///< -> 431 (at most 100). h2o, hyper, cpp-httplib
-  std::size_t max_body = std::size_t{1024} * 1024;       ///< handler request body -> 413. nginx, Beast 1 MiB
+  std::size_t max_header_bytes = std::size_t{16} * 1024;  ///< -> 431. lighttpd 8 KiB, nginx 1 KiB + 4x8 KiB
+  std::size_t max_headers = 100;                          ///< -> 431 (at most 100). h2o, hyper, cpp-httplib
+  std::size_t max_body = std::size_t{1024} * 1024;        ///< handler request body -> 413. nginx, Beast 1 MiB
   /// Body of a request the route will not read (405, 404, static file): read and discarded up to this, so
   /// the connection stays usable; larger -> the connection closes after the answer.
   std::size_t max_discard_body = std::size_t{64} * 1024;
@@ -42,10 +43,11 @@ struct Config {
   std::size_t max_connections = 10000;
 
   // ---- timers ----
-  std::chrono::milliseconds header_timeout{30'000};     ///< whole head -> 408 + close. hyper 30 s, nginx 60 s
-  std::chrono::milliseconds body_timeout{30'000};       ///< no body byte for this long -> 408 + close
-  std::chrono::milliseconds keepalive_timeout{15'000};  ///< idle between requests -> close. h2o 10 s, nginx 75 s
-  std::chrono::milliseconds write_timeout{30'000};      ///< no byte written for this long (slow reader) -> close
+  std::chrono::milliseconds header_timeout{30'000};  ///< whole head -> 408 + close. hyper 30 s, nginx 60 s
+  std::chrono::milliseconds body_timeout{30'000};    ///< no body byte for this long -> 408 + close
+  std::chrono::milliseconds keepalive_timeout{
+      15'000};                                      ///< idle between requests -> close. h2o 10 s, nginx 75 s
+  std::chrono::milliseconds write_timeout{30'000};  ///< no byte written for this long (slow reader) -> close
   /// Drain deadline after stop(): in-flight requests get this long to finish, then the rest is closed.
   std::chrono::milliseconds shutdown_timeout{10'000};
 

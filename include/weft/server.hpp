@@ -53,9 +53,13 @@ class Server {
   /// pattern or a duplicate route; std::logic_error after start().
   Server& route(std::string_view method, std::string_view pattern, Handler handler);
   Server& get(std::string_view pattern, Handler handler) { return route("GET", pattern, std::move(handler)); }
-  Server& post(std::string_view pattern, Handler handler) { return route("POST", pattern, std::move(handler)); }
+  Server& post(std::string_view pattern, Handler handler) {
+    return route("POST", pattern, std::move(handler));
+  }
   Server& put(std::string_view pattern, Handler handler) { return route("PUT", pattern, std::move(handler)); }
-  Server& del(std::string_view pattern, Handler handler) { return route("DELETE", pattern, std::move(handler)); }
+  Server& del(std::string_view pattern, Handler handler) {
+    return route("DELETE", pattern, std::move(handler));
+  }
 
   /// Answers GET and HEAD of `pattern` with `response` on the event loop
   /// itself (no pool round trip): for constant pages such as the built-in

@@ -33,10 +33,10 @@ class StaticDir {
   [[nodiscard]] bool covers(std::string_view path) const noexcept;
 
   struct Lookup {
-    int status = 404;       ///< 200 (file open), 301 (add a slash), 400, 403 or 404
-    net::UniqueFd file;     ///< 200: the open regular file
-    struct stat info {};    ///< 200: its fstat
-    std::string location;   ///< 301: where to
+    int status = 404;      ///< 200 (file open), 301 (add a slash), 400, 403 or 404
+    net::UniqueFd file;    ///< 200: the open regular file
+    struct stat info {};   ///< 200: its fstat
+    std::string location;  ///< 301: where to
   };
 
   /// Resolves decoded `path` (covered by the prefix) to an open file.

@@ -29,7 +29,6 @@ constexpr std::size_t kCoalesceMax = 16 * 1024;
 constexpr std::size_t kMaxIov = 16;
 constexpr std::size_t kSendfileChunk = 1024 * 1024;
 
-
 bool has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
 
 }  // namespace
@@ -214,13 +213,13 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   Route route = host_.route(head, *path);
   const std::optional<std::uint64_t> body_length = head.body_length();  // nullopt: chunked
   const bool has_body = !body_length || *body_length > 0;
-  chunked_ = !body_length;
 
   if (route.kind == Route::Kind::kRespond) {
     // Answer now. A small body is then read and dropped so the connection
     // stays usable; a large one, or one the client waits on (100-continue),
     // is never read: the connection closes after the answer.
-    if (has_body && (head.expect_continue || (body_length && *body_length > host_.config().max_discard_body))) {
+    if (has_body &&
+        (head.expect_continue || (body_length && *body_length > host_.config().max_discard_body))) {
       keep_alive_ = false;
       unread_input_ = true;
     }
@@ -231,14 +230,8 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
       after_request();
       return;
     }
-    state_ = State::kDiscard;
-    body_left_ = body_length.value_or(0);
     discarded_ = 0;
-    if (chunked_) {
-      if (!chunked_decoder_) chunked_decoder_ = std::make_unique<ChunkedDecoder>(host_.limits());
-      chunked_decoder_->reset();
-    }
-    arm(TimerKind::kBody);
+    begin_body(State::kDiscard, body_length);
     return;
   }
 
@@ -266,8 +259,13 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
     return;
   }
   if (continue_expected && in_.empty()) queue_bytes(kContinueResponse);
-  state_ = State::kBody;
-  body_left_ = body_length.value_or(0);
+  begin_body(State::kBody, body_length);
+}
+
+void Connection::begin_body(State state, std::optional<std::uint64_t> length) {
+  state_ = state;
+  chunked_ = !length;
+  body_left_ = length.value_or(0);
   if (chunked_) {
     if (!chunked_decoder_) chunked_decoder_ = std::make_unique<ChunkedDecoder>(host_.limits());
     chunked_decoder_->reset();
@@ -400,7 +398,7 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
   std::uint64_t length = file ? file_size : response.body().size();
   if (!file && !response.file_path().empty()) {
     file.reset(::open(response.file_path().c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st{};
+    struct stat st {};
     if (!file || ::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
       const int err = file ? 0 : errno;
       file.reset();
@@ -433,24 +431,27 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
   host_.access(*this, info.method, info.target, info.version_minor, status, send_body ? length : 0);
 }
 
+Connection::OutChunk* Connection::tail_for(std::size_t extra) noexcept {
+  if (out_head_ < out_.size() && !out_.back().file && out_.back().bytes.size() + extra <= kCoalesceMax * 4) {
+    return &out_.back();
+  }
+  return nullptr;
+}
+
 void Connection::queue_bytes(std::string_view bytes) {
-  if (out_head_ < out_.size() && !out_.back().file && out_.back().bytes.size() + bytes.size() <= kCoalesceMax * 4) {
-    out_.back().bytes.append(bytes);
+  if (OutChunk* tail = tail_for(bytes.size())) {
+    tail->bytes.append(bytes);
     return;
   }
-  OutChunk chunk;
-  chunk.bytes.assign(bytes);
-  out_.push_back(std::move(chunk));
+  out_.emplace_back().bytes.assign(bytes);
 }
 
 void Connection::queue_owned(std::string&& bytes) {
-  if (out_head_ < out_.size() && !out_.back().file && out_.back().bytes.size() + bytes.size() <= kCoalesceMax * 4) {
-    out_.back().bytes.append(bytes);
+  if (OutChunk* tail = tail_for(bytes.size())) {
+    tail->bytes.append(bytes);
     return;
   }
-  OutChunk chunk;
-  chunk.bytes = std::move(bytes);
-  out_.push_back(std::move(chunk));
+  out_.emplace_back().bytes = std::move(bytes);
 }
 
 bool Connection::flush() {
@@ -459,8 +460,9 @@ bool Connection::flush() {
     OutChunk& front = out_[out_head_];
     if (front.file) {
       auto offset = static_cast<off_t>(front.file_offset);
-      const ssize_t n = ::sendfile(fd_.get(), front.file.get(), &offset,
-                                   static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, kSendfileChunk)));
+      const ssize_t n =
+          ::sendfile(fd_.get(), front.file.get(), &offset,
+                     static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, kSendfileChunk)));
       if (n > 0) {
         progress = true;
         front.file_offset += static_cast<std::uint64_t>(n);
@@ -587,8 +589,7 @@ void Connection::on_timeout(TimerKind kind) {
 
 void Connection::on_mode_change() {
   if (state_ == State::kClosed) return;
-  if (state_ == State::kIdle ||
-      (host_.mode() == HostMode::kDraining && is_idle())) {
+  if (state_ == State::kIdle || (host_.mode() == HostMode::kDraining && is_idle())) {
     close();
   }
 }

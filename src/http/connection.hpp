@@ -91,6 +91,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   bool step_head();
   bool step_body();
   void on_head(const RequestHead& head, std::size_t consumed);
+  /// Starts reading (kBody) or dropping (kDiscard) a body of `length` bytes (nullopt: chunked).
+  void begin_body(State state, std::optional<std::uint64_t> length);
   void dispatch();
   void after_request();
   void on_eof();
@@ -114,6 +116,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   void queue_response(const Response& response, const ReplyInfo& info, net::UniqueFd file = {},
                       std::uint64_t file_size = 0);
   void queue_error(int status, std::string_view reason);
+  /// The last unsent bytes chunk if `extra` more bytes may join it, else null.
+  OutChunk* tail_for(std::size_t extra) noexcept;
   void queue_bytes(std::string_view bytes);
   void queue_owned(std::string&& bytes);
 
@@ -130,15 +134,15 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   bool keep_alive_ = true;
   bool unread_input_ = false;  // input was dropped unread: linger before closing
   std::uint32_t requests_ = 0;
-  std::uint64_t body_left_ = 0;        // kBody/kDiscard with Content-Length
-  std::uint64_t discarded_ = 0;        // kDiscard: bytes dropped so far
-  bool chunked_ = false;               // kBody/kDiscard: chunked framing
+  std::uint64_t body_left_ = 0;  // kBody/kDiscard with Content-Length
+  std::uint64_t discarded_ = 0;  // kDiscard: bytes dropped so far
+  bool chunked_ = false;         // kBody/kDiscard: chunked framing
 
   net::ByteBuffer in_;
-  std::unique_ptr<RequestParser> parser_;     // taken when a request starts
+  std::unique_ptr<RequestParser> parser_;  // taken when a request starts
   std::unique_ptr<ChunkedDecoder> chunked_decoder_;
   std::unique_ptr<Pending> pending_;
-  std::vector<OutChunk> out_;                 // out_[out_head_..] are unsent
+  std::vector<OutChunk> out_;  // out_[out_head_..] are unsent
   std::size_t out_head_ = 0;
 };
 

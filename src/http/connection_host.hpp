@@ -34,7 +34,7 @@ struct Route {
   Response response;                ///< used when `fixed` is null
   net::UniqueFd file;               ///< when valid: the body, `file_size` bytes, with `response`'s headers
   std::uint64_t file_size = 0;
-  const void* handler = nullptr;    ///< opaque to the connection
+  const void* handler = nullptr;  ///< opaque to the connection
   std::vector<std::pair<std::string, std::string>> params;
 };
 
@@ -48,7 +48,10 @@ enum class HostMode : std::uint8_t {
 /// The timers of one loop, one list per kind of timeout.
 struct Timers {
   explicit Timers(const Config& c)
-      : header(c.header_timeout), body(c.body_timeout), keepalive(c.keepalive_timeout), write(c.write_timeout) {}
+      : header(c.header_timeout),
+        body(c.body_timeout),
+        keepalive(c.keepalive_timeout),
+        write(c.write_timeout) {}
   net::TimerList header;     ///< whole head, from its first byte (or from accept)
   net::TimerList body;       ///< no body byte for this long
   net::TimerList keepalive;  ///< idle between requests

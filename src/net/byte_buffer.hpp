@@ -14,9 +14,7 @@ namespace weft::net {
 class ByteBuffer {
  public:
   /// Unconsumed bytes.
-  [[nodiscard]] std::string_view data() const noexcept {
-    return {storage_.get() + begin_, end_ - begin_};
-  }
+  [[nodiscard]] std::string_view data() const noexcept { return {storage_.get() + begin_, end_ - begin_}; }
   [[nodiscard]] std::size_t size() const noexcept { return end_ - begin_; }
   [[nodiscard]] bool empty() const noexcept { return begin_ == end_; }
 

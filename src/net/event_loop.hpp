@@ -60,9 +60,9 @@ class EventLoop {
   Clock::time_point now_ = Clock::now();
 
   std::mutex posted_mutex_;
-  std::vector<detail::Task> posted_;        // guarded by posted_mutex_
-  std::vector<detail::Task> running_;       // loop thread only: swapped with posted_
-  std::atomic<bool> wake_pending_{false};   // an eventfd write is outstanding
+  std::vector<detail::Task> posted_;       // guarded by posted_mutex_
+  std::vector<detail::Task> running_;      // loop thread only: swapped with posted_
+  std::atomic<bool> wake_pending_{false};  // an eventfd write is outstanding
   std::vector<epoll_event> events_;
 };
 

@@ -7,8 +7,7 @@ namespace weft::detail {
 namespace {
 
 std::size_t ring_slots_for(std::size_t max_queued) {
-  return (max_queued == 0 || max_queued > JobQueue::kMaxRingSlots) ? JobQueue::kMaxRingSlots
-                                                                    : max_queued;
+  return (max_queued == 0 || max_queued > JobQueue::kMaxRingSlots) ? JobQueue::kMaxRingSlots : max_queued;
 }
 
 }  // namespace

@@ -136,9 +136,7 @@ class ThreadPool::Impl {
 
   [[nodiscard]] std::size_t size() const noexcept { return options_.threads; }
   [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
-  [[nodiscard]] std::size_t failed_jobs() const noexcept {
-    return failed_.load(std::memory_order_relaxed);
-  }
+  [[nodiscard]] std::size_t failed_jobs() const noexcept { return failed_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr std::size_t kMaxWakeBatch = 64;

@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "http/parser.hpp"
 #include "files/mime.hpp"
+#include "http/parser.hpp"
 
 namespace weft {
 

@@ -46,8 +46,10 @@ Config validated(Config c) {
   require(c.keepalive_timeout.count() > 0, "keepalive_timeout must be > 0");
   require(c.write_timeout.count() > 0, "write_timeout must be > 0");
   require(c.shutdown_timeout.count() >= 0, "shutdown_timeout must be >= 0");
-  for (const char ch : c.server_name) require(ch >= 0x20 && ch != 0x7f, "server_name holds a control character");
-  if (c.loops == 0) c.loops = std::min<std::size_t>(kMaxLoops, std::max(1u, std::thread::hardware_concurrency()));
+  for (const char ch : c.server_name)
+    require(ch >= 0x20 && ch != 0x7f, "server_name holds a control character");
+  if (c.loops == 0)
+    c.loops = std::min<std::size_t>(kMaxLoops, std::max(1u, std::thread::hardware_concurrency()));
   return c;
 }
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "http/error_page.hpp"
 #include "files/mime.hpp"
+#include "http/error_page.hpp"
 
 namespace weft::detail {
 

@@ -25,8 +25,8 @@ class Task {
   /// Wraps `f`. Allocates (and may throw std::bad_alloc) only when F is larger
   /// than kInlineSize, over-aligned, or not nothrow-move-constructible.
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_v<std::decay_t<F>&>)
-  Task(F&& f) {  // NOLINT(google-explicit-constructor): implicit like std::function
+  requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_v<std::decay_t<F>&>)
+      Task(F&& f) {  // NOLINT(google-explicit-constructor): implicit like std::function
     using Fn = std::decay_t<F>;
     if constexpr (fits_inline<Fn>()) {
       ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));

@@ -57,7 +57,8 @@ void Client::send(std::string_view bytes) {
 
 bool Client::fill(std::chrono::steady_clock::time_point deadline) {
   if (eof_) return false;
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0) return false;
   pollfd p{fd_, POLLIN, 0};
   if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
@@ -129,7 +130,8 @@ std::optional<Reply> fetch(std::uint16_t port, std::string_view request) {
 }
 
 LiveServer::LiveServer(Config config, const std::function<void(Server&)>& setup)
-    : server_(std::make_unique<Server>(std::move(config))), stopped_(std::make_shared<std::atomic<bool>>(false)) {
+    : server_(std::make_unique<Server>(std::move(config))),
+      stopped_(std::make_shared<std::atomic<bool>>(false)) {
   if (setup) setup(*server_);
   server_->start();
   waiter_ = std::thread([this, stopped = stopped_] {
@@ -146,7 +148,8 @@ bool LiveServer::wait_stopped(std::chrono::milliseconds timeout) {
 
 LiveServer::~LiveServer() {
   server_->stop();
-  if (!wait_stopped(std::chrono::duration_cast<std::chrono::milliseconds>(server_->config().shutdown_timeout) + 10s)) {
+  if (!wait_stopped(
+          std::chrono::duration_cast<std::chrono::milliseconds>(server_->config().shutdown_timeout) + 10s)) {
     server_->stop_now();
   }
   waiter_.join();

@@ -34,7 +34,9 @@ class ProtocolErrors : public testing::Test {
   LiveServer server_;
 };
 
-TEST_F(ProtocolErrors, MalformedRequestLineIs400) { expect_rejected("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400); }
+TEST_F(ProtocolErrors, MalformedRequestLineIs400) {
+  expect_rejected("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
 TEST_F(ProtocolErrors, BareLfIs400) { expect_rejected("GET / HTTP/1.1\nHost: a\n\n", 400); }
 TEST_F(ProtocolErrors, MethodTooLongIs501) {
   expect_rejected(std::string(40, 'G') + " / HTTP/1.1\r\nHost: a\r\n\r\n", 501);
@@ -54,19 +56,28 @@ TEST_F(ProtocolErrors, TooManyHeadersIs431) {
   expect_rejected(request + "\r\n", 431);
 }
 TEST_F(ProtocolErrors, SpaceBeforeColonIs400) { expect_rejected("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400); }
-TEST_F(ProtocolErrors, ObsFoldIs400) { expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", 400); }
+TEST_F(ProtocolErrors, ObsFoldIs400) {
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", 400);
+}
 TEST_F(ProtocolErrors, NulInFieldValueIs400) {
   expect_rejected(std::string("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 36), 400);
 }
-TEST_F(ProtocolErrors, CrInFieldValueIs400) { expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400); }
-TEST_F(ProtocolErrors, InvalidFieldNameIs400) { expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX(y): 1\r\n\r\n", 400); }
+TEST_F(ProtocolErrors, CrInFieldValueIs400) {
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400);
+}
+TEST_F(ProtocolErrors, InvalidFieldNameIs400) {
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX(y): 1\r\n\r\n", 400);
+}
 TEST_F(ProtocolErrors, MissingHostIs400) { expect_rejected("GET / HTTP/1.1\r\n\r\n", 400); }
-TEST_F(ProtocolErrors, TwoHostsAre400) { expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400); }
+TEST_F(ProtocolErrors, TwoHostsAre400) {
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
+}
 TEST_F(ProtocolErrors, NonDigitContentLengthIs400) {
   expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400);
 }
 TEST_F(ProtocolErrors, ConflictingContentLengthsAre400) {
-  expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400);
+  expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+                  400);
   expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabcd", 400);
 }
 TEST_F(ProtocolErrors, ContentLengthOverflowIs400) {
@@ -74,27 +85,32 @@ TEST_F(ProtocolErrors, ContentLengthOverflowIs400) {
 }
 TEST_F(ProtocolErrors, ContentLengthWithTransferEncodingIs400) {
   expect_rejected(
-      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      400);
 }
 TEST_F(ProtocolErrors, UnknownTransferCodingIs501) {
   expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501);
 }
 TEST_F(ProtocolErrors, ChunkedNotLastIs400) {
-  expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400);
+  expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+                  400);
   expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400);
 }
 TEST_F(ProtocolErrors, TransferEncodingInHttp10Is400) {
   expect_rejected("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
 }
 TEST_F(ProtocolErrors, BadChunkSizeIs400) {
-  expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400);
+  expect_rejected(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400);
 }
 TEST_F(ProtocolErrors, HugeChunkSizeIs400) {
   expect_rejected(
-      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nabc\r\n", 400);
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nabc\r\n",
+      400);
 }
 TEST_F(ProtocolErrors, BareLfInChunkLineIs400) {
-  expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", 400);
+  expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n",
+                  400);
 }
 TEST_F(ProtocolErrors, BodyOverTheLimitIs413) {
   expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n", 413);
@@ -105,7 +121,9 @@ TEST_F(ProtocolErrors, ChunkedBodyOverTheLimitIs413) {
 TEST_F(ProtocolErrors, UnknownExpectationIs417) {
   expect_rejected("POST /echo HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\nhi", 417);
 }
-TEST_F(ProtocolErrors, BadPercentEncodingIs400) { expect_rejected("GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400); }
+TEST_F(ProtocolErrors, BadPercentEncodingIs400) {
+  expect_rejected("GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
 TEST_F(ProtocolErrors, EncodedNulIs400) { expect_rejected("GET /a%00b HTTP/1.1\r\nHost: a\r\n\r\n", 400); }
 
 // Smuggling: the body of a rejected request is never parsed as a request.

@@ -14,7 +14,8 @@ class Framing : public testing::Test {
   Framing()
       : server_(config(), [](Server& s) {
           s.fixed("/", Response::html(200, "<p>home</p>"));
-          s.get("/hello/{name}", [](const Request& r) { return Response::text(200, "hi " + std::string(r.param("name"))); });
+          s.get("/hello/{name}",
+                [](const Request& r) { return Response::text(200, "hi " + std::string(r.param("name"))); });
           s.post("/echo", [](const Request& r) { return Response::text(200, std::string(r.body())); });
         }) {}
 
@@ -181,7 +182,9 @@ TEST_F(Framing, MaxRequestsPerConnectionEndsWithClose) {
 
 TEST_F(Framing, AbsoluteFormTargetIsServedAndItsAuthorityWins) {
   LiveServer host_echo(test_config(), [](Server& s) {
-    s.get("/who", [](const Request& r) { return Response::text(200, std::string(r.host()) + " " + std::string(r.path())); });
+    s.get("/who", [](const Request& r) {
+      return Response::text(200, std::string(r.host()) + " " + std::string(r.path()));
+    });
   });
   const auto r = fetch(host_echo.port(), "GET http://example.org/who HTTP/1.1\r\nHost: other\r\n\r\n");
   ASSERT_TRUE(r);

@@ -23,7 +23,8 @@ TEST(Handlers, RouteParametersQueryHeadersAndPeerReachTheHandler) {
                                      std::string(r.path()) + "|" + std::string(r.peer().substr(0, 10)));
     });
   });
-  const auto r = fetch(s.port(), "GET /users/42/files/a%20b/c.txt?q=x+y%21 HTTP/1.1\r\nHost: h\r\nX-TOKEN: t1\r\n\r\n");
+  const auto r =
+      fetch(s.port(), "GET /users/42/files/a%20b/c.txt?q=x+y%21 HTTP/1.1\r\nHost: h\r\nX-TOKEN: t1\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "42|a b/c.txt|x y!|t1|/users/42/files/a b/c.txt|127.0.0.1:");
 }

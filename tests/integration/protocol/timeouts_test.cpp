@@ -75,7 +75,8 @@ TEST(Timeouts, ConnectionThatNeverSendsIsClosed) {
 
 TEST(Timeouts, SlowReaderIsClosedByTheWriteTimer) {
   Config config = short_timers();
-  LiveServer s(config, [](Server& srv) { srv.fixed("/big", Response::text(200, std::string(8 << 20, 'x'))); });
+  LiveServer s(config,
+               [](Server& srv) { srv.fixed("/big", Response::text(200, std::string(8 << 20, 'x'))); });
   Client c(s.port());
   const int small = 4096;
   setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);

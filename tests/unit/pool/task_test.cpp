@@ -10,9 +10,7 @@ namespace {
 
 using weft::detail::Task;
 
-TEST(Task, FitsInOneCacheLineSlotWithItsSequenceNumber) {
-  EXPECT_LE(sizeof(Task) + 16, 64u);
-}
+TEST(Task, FitsInOneCacheLineSlotWithItsSequenceNumber) { EXPECT_LE(sizeof(Task) + 16, 64u); }
 
 TEST(Task, CallsAnInlineCallable) {
   int hits = 0;

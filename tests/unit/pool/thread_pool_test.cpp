@@ -268,17 +268,16 @@ TEST(ThreadPool, ExecuteJobExceptionKeepsWorkerAliveAndIsReported) {
   std::atomic<int> reported{0};
   std::string message;
   std::mutex m;
-  weft::ThreadPool pool(weft::ThreadPool::Options{
-      .threads = 1, .on_error = [&](std::exception_ptr e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          std::lock_guard lock(m);
-          message = ex.what();
-        } catch (...) {
-        }
-        reported.fetch_add(1);
-      }});
+  weft::ThreadPool pool(weft::ThreadPool::Options{.threads = 1, .on_error = [&](std::exception_ptr e) {
+                                                    try {
+                                                      std::rethrow_exception(e);
+                                                    } catch (const std::exception& ex) {
+                                                      std::lock_guard lock(m);
+                                                      message = ex.what();
+                                                    } catch (...) {
+                                                    }
+                                                    reported.fetch_add(1);
+                                                  }});
   pool.execute([] { throw std::runtime_error("boom"); });
   pool.execute([] { throw 42; });
   auto after = pool.submit([] { return 7; });  // the single worker still runs jobs
