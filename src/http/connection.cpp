@@ -223,8 +223,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
       keep_alive_ = false;
       unread_input_ = true;
     }
-    queue_response(route.fixed != nullptr ? *route.fixed : route.response, info, std::move(route.file),
-                   route.file_size);
+    queue_response(route.fixed != nullptr ? *route.fixed : route.response, info, std::move(route.body));
     in_.consume(consumed);
     if (!has_body || !keep_alive_) {
       after_request();
@@ -390,25 +389,28 @@ void Connection::queue_error(int status, std::string_view why) {
   pending_.reset();
 }
 
-void Connection::queue_response(const Response& response, const ReplyInfo& info, net::UniqueFd file,
-                                std::uint64_t file_size) {
+void Connection::queue_response(const Response& response, const ReplyInfo& info, std::vector<BodyPart> body) {
   int status = response.status();
   const Response* chosen = &response;
   Response fallback;
-  std::uint64_t length = file ? file_size : response.body().size();
-  if (!file && !response.file_path().empty()) {
-    file.reset(::open(response.file_path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (body.empty() && !response.file_path().empty()) {
+    // A handler's Response::file: opened here, on the loop, when it is sent.
+    auto file = std::make_shared<net::UniqueFd>(::open(response.file_path().c_str(), O_RDONLY | O_CLOEXEC));
     struct stat st {};
-    if (!file || ::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      const int err = file ? 0 : errno;
-      file.reset();
+    if (!*file || ::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      const int err = *file ? 0 : errno;
       status = (err == EACCES || err == EPERM) ? 403 : 404;
       fallback = Response::html(status, error_page(status, status == 403 ? "forbidden" : "no such file"));
       chosen = &fallback;
-      length = fallback.body().size();
     } else {
-      length = static_cast<std::uint64_t>(st.st_size);
+      body.push_back(BodyPart{{}, std::move(file), 0, static_cast<std::uint64_t>(st.st_size)});
     }
+  }
+  std::uint64_t length = 0;
+  if (body.empty()) {
+    length = chosen->body().size();
+  } else {
+    for (const BodyPart& part : body) length += part.size();
   }
   const bool bodiless = has_no_body(status);
   HeadOptions options;
@@ -418,15 +420,21 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
   std::string head;
   append_head(head, status, chosen->headers(), bodiless ? 0 : length, options);
   const bool send_body = !bodiless && !info.head_request;
-  if (send_body && !file && chosen->body().size() <= kCoalesceMax) head.append(chosen->body());
+  if (send_body && body.empty() && chosen->body().size() <= kCoalesceMax) head.append(chosen->body());
   queue_owned(std::move(head));
-  if (send_body && file) {
-    OutChunk chunk;
-    chunk.file = std::move(file);
-    chunk.file_left = length;
-    out_.push_back(std::move(chunk));
-  } else if (send_body && chosen->body().size() > kCoalesceMax) {
-    queue_bytes(chosen->body());
+  if (send_body && body.empty() && chosen->body().size() > kCoalesceMax) queue_bytes(chosen->body());
+  if (send_body) {
+    for (BodyPart& part : body) {
+      if (!part.file) {
+        queue_owned(std::move(part.bytes));
+        continue;
+      }
+      if (part.length == 0) continue;
+      OutChunk& chunk = out_.emplace_back();
+      chunk.file = std::move(part.file);
+      chunk.file_offset = part.offset;
+      chunk.file_left = part.length;
+    }
   }
   host_.access(*this, info.method, info.target, info.version_minor, status, send_body ? length : 0);
 }
@@ -439,6 +447,7 @@ Connection::OutChunk* Connection::tail_for(std::size_t extra) noexcept {
 }
 
 void Connection::queue_bytes(std::string_view bytes) {
+  if (bytes.empty()) return;
   if (OutChunk* tail = tail_for(bytes.size())) {
     tail->bytes.append(bytes);
     return;
@@ -447,6 +456,7 @@ void Connection::queue_bytes(std::string_view bytes) {
 }
 
 void Connection::queue_owned(std::string&& bytes) {
+  if (bytes.empty()) return;
   if (OutChunk* tail = tail_for(bytes.size())) {
     tail->bytes.append(bytes);
     return;
@@ -461,7 +471,7 @@ bool Connection::flush() {
     if (front.file) {
       auto offset = static_cast<off_t>(front.file_offset);
       const ssize_t n =
-          ::sendfile(fd_.get(), front.file.get(), &offset,
+          ::sendfile(fd_.get(), front.file->get(), &offset,
                      static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, kSendfileChunk)));
       if (n > 0) {
         progress = true;

@@ -74,7 +74,7 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   struct OutChunk {
     std::string bytes;
     std::size_t sent = 0;
-    net::UniqueFd file;
+    std::shared_ptr<const net::UniqueFd> file;
     std::uint64_t file_offset = 0;
     std::uint64_t file_left = 0;
   };
@@ -112,9 +112,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     int version_minor = 1;
     bool head_request = false;
   };
-  /// Queues `response`; with a valid `file`, its `file_size` bytes are the body.
-  void queue_response(const Response& response, const ReplyInfo& info, net::UniqueFd file = {},
-                      std::uint64_t file_size = 0);
+  /// Queues `response`; a non-empty `body` replaces the response's own body.
+  void queue_response(const Response& response, const ReplyInfo& info, std::vector<BodyPart> body = {});
   void queue_error(int status, std::string_view reason);
   /// The last unsent bytes chunk if `extra` more bytes may join it, else null.
   OutChunk* tail_for(std::size_t extra) noexcept;

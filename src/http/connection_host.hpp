@@ -5,6 +5,7 @@
 // pool, logs, and owns the connection. Loop thread only.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +24,17 @@ namespace weft::http {
 
 class Connection;
 
+/// A piece of a response body: bytes, or `length` bytes of `file` from
+/// `offset` (sent with sendfile). A file may be shared (an open-file cache,
+/// the parts of a multipart/byteranges body).
+struct BodyPart {
+  std::string bytes;
+  std::shared_ptr<const net::UniqueFd> file;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;  ///< file parts only
+  [[nodiscard]] std::uint64_t size() const noexcept { return file ? length : bytes.size(); }
+};
+
 /// What to do with a request whose head has arrived.
 struct Route {
   enum class Kind : std::uint8_t {
@@ -32,8 +44,9 @@ struct Route {
   Kind kind = Kind::kRespond;
   const Response* fixed = nullptr;  ///< a constant response owned by the host
   Response response;                ///< used when `fixed` is null
-  net::UniqueFd file;               ///< when valid: the body, `file_size` bytes, with `response`'s headers
-  std::uint64_t file_size = 0;
+  /// When non-empty: the body, sent with `response`'s status and headers
+  /// (Content-Length is their total). Static files use it.
+  std::vector<BodyPart> body;
   const void* handler = nullptr;  ///< opaque to the connection
   std::vector<std::pair<std::string, std::string>> params;
 };

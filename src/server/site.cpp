@@ -79,8 +79,10 @@ http::Route Site::serve_file(const files::StaticDir& dir, const http::RequestHea
     case 200:
       route.response = Response(200);
       route.response.set_header("Content-Type", mime_type_for(path.back() == '/' ? "index.html" : path));
-      route.file = std::move(found.file);
-      route.file_size = static_cast<std::uint64_t>(found.info.st_size);
+      route.body.push_back(http::BodyPart{{},
+                                          std::make_shared<const net::UniqueFd>(std::move(found.file)),
+                                          0,
+                                          static_cast<std::uint64_t>(found.info.st_size)});
       break;
     case 301:
       route.response = Response::redirect(301, found.location);
