@@ -89,6 +89,18 @@ CLI::Validator log_level_name() {
           "", "level"};
 }
 
+CLI::Validator header_value() {
+  return {[](std::string& text) -> std::string {
+            for (const char c : text) {
+              if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+                return "expected a header value without control characters";
+              }
+            }
+            return {};
+          },
+          "", "value"};
+}
+
 std::chrono::milliseconds to_millis(double secs) {
   return std::chrono::milliseconds(std::llround(secs * 1000.0));
 }
@@ -96,7 +108,11 @@ std::chrono::milliseconds to_millis(double secs) {
 double to_seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
 
 constexpr const char* kFooter = R"(
-ROOT is served as static files; without it weft serves the built-in site:
+ROOT is served as static files (GET, HEAD, OPTIONS): index.html for a directory, else a
+  listing (HTML, or JSON for Accept: application/json or ?format=json); ETag/Last-Modified with
+  304/412; Range (206, multipart/byteranges, 416); f.br/f.zst/f.gz sent for f when accepted;
+  ROOT/404.html as the not-found page. Paths never leave ROOT (symlinks out are 404).
+Without ROOT weft serves the built-in site:
   GET /            hello.html (200)
   GET /sleep?ms=N  sleeps N ms (default 5000, at most 60000) on a pool worker, then hello.html
   anything else    404.html with status 404
@@ -207,6 +223,20 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
       ->check(positive_size)
       ->capture_default_str();
 
+  // ---- static files (ROOT) ----
+  StaticOptions& files = options.static_options;
+  bool no_listing = false;
+  app.add_flag("--no-listing", no_listing, "A directory without index.html is 403 instead of a listing");
+  app.add_flag("--hidden", files.hidden,
+               "Serve and list names starting with '.' (default: 404, except /.well-known/)");
+  app.add_flag("--follow-symlinks-outside", files.follow_symlinks_outside,
+               "Follow symlinks that lead outside ROOT (default: 404)");
+  app.add_option("--cache-control", files.cache_control,
+                 "Cache-Control value for files, e.g. 'public, max-age=3600' [default: none]")
+      ->type_name("VALUE")
+      ->check(header_value());
+  app.add_flag("--spa", files.spa, "Single-page app: a missing path without an extension serves /index.html");
+
   // ---- logging ----
   std::optional<std::string> access_log;
   app.add_option("--access-log", access_log,
@@ -235,6 +265,7 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
     return Exit{kExitUsage};
   }
 
+  files.listing = !no_listing;
   config.shutdown_timeout = to_millis(shutdown_timeout);
   config.header_timeout = to_millis(header_timeout);
   config.body_timeout = to_millis(body_timeout);

@@ -7,6 +7,7 @@
 
 #include "weft/config.hpp"
 #include "weft/log.hpp"
+#include "weft/static_options.hpp"
 
 namespace weft::app {
 
@@ -24,6 +25,8 @@ struct Options {
   Config config;
   /// Directory to serve; empty = the built-in site.
   std::string root;
+  /// How ROOT is served (--no-listing, --hidden, --follow-symlinks-outside, --cache-control, --spa).
+  StaticOptions static_options;
   LogLevel log_level = LogLevel::info;
 };
 

@@ -88,7 +88,7 @@ int run(int argc, char** argv) {
     if (options.root.empty()) {
       weft::app::add_builtin_site(*server, sleeper);
     } else {
-      server->static_dir("/", options.root);
+      server->static_dir("/", options.root, options.static_options);
     }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "weft: invalid configuration: %s\n", e.what());

@@ -38,7 +38,8 @@ struct Config {
   std::size_t max_discard_body = std::size_t{64} * 1024;
   std::size_t max_requests_per_connection = 10000;  ///< then Connection: close. nginx 1000
   /// Open connections per process (all loops). start() raises the soft RLIMIT_NOFILE to the hard
-  /// limit and lowers this cap to fit below it (two descriptors per connection plus a reserve).
+  /// limit and lowers this cap to fit below it (one descriptor per connection, plus a reserve of
+  /// 64 + 1/16 of the limit for listeners, logs and files being sent).
   /// nginx 512/worker, h2o 1024.
   std::size_t max_connections = 10000;
 

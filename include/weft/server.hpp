@@ -27,6 +27,7 @@
 #include "weft/config.hpp"
 #include "weft/request.hpp"
 #include "weft/response.hpp"
+#include "weft/static_options.hpp"
 
 namespace weft {
 
@@ -71,10 +72,12 @@ class Server {
   /// Served on the event loop.
   Server& not_found(Response response);
 
-  /// Serves the files under `directory` at URL `prefix` (GET and HEAD), on the
-  /// event loops. Throws std::invalid_argument when `directory` is not a
-  /// readable directory. Routes registered with route() win over it.
-  Server& static_dir(std::string_view prefix, std::string directory);
+  /// Serves the files under `directory` at URL `prefix` (GET and HEAD; OPTIONS
+  /// answered; other methods 405), on the event loops (a directory listing is
+  /// built on a pool worker). See StaticOptions for what is served and how.
+  /// Throws std::invalid_argument when `directory` is not a readable directory
+  /// or `options` is invalid. Routes registered with route() win over it.
+  Server& static_dir(std::string_view prefix, std::string directory, StaticOptions options = {});
 
   /// Binds every listener and starts the loops and the pool; returns once the
   /// server accepts connections. Throws std::system_error (e.g. address in use)

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "http/error_page.hpp"
@@ -58,11 +59,35 @@ void Connection::on_io(std::uint32_t events) {
     return;
   }
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) readable_ = true;
+  if ((events & (EPOLLRDHUP | EPOLLHUP)) != 0) hangup_seen_ = true;
   if ((events & EPOLLOUT) != 0) writable_ = true;
   drive();
 }
 
 void Connection::drive() {
+  // Read into the loop's scratch buffer while this connection holds no bytes
+  // of its own; what is left unprocessed moves to the connection's own
+  // buffer before the scratch serves another connection.
+  if (in_.empty()) input_ = &host_.scratch();
+  drive_io();
+  stash_input();
+}
+
+void Connection::stash_input() {
+  if (input_ == &in_) return;
+  net::ByteBuffer& scratch = *input_;
+  input_ = &in_;
+  if (scratch.empty()) return;
+  if (state_ != State::kClosed) {
+    const std::string_view rest = scratch.data();
+    const std::span<char> space = in_.prepare(rest.size(), rest.size() + kReadChunk);
+    std::memcpy(space.data(), rest.data(), rest.size());
+    in_.commit(rest.size());
+  }
+  scratch.consume(scratch.size());
+}
+
+void Connection::drive_io() {
   bool read_progress = false;
   const std::size_t out_before = out_.size() - out_head_;
   for (;;) {
@@ -106,14 +131,14 @@ void Connection::drive() {
     // input, or bytes are waiting), half-close and linger so that our close
     // does not reset the connection before it has read the answer. Otherwise
     // close at once.
-    if (peer_eof_ || (!unread_input_ && in_.empty() && !input_pending())) {
+    if (peer_eof_ || (!unread_input_ && input_->empty() && !input_pending())) {
       close();
       return;
     }
     ::shutdown(fd_.get(), SHUT_WR);
     state_ = State::kLinger;
     arm(TimerKind::kLinger);
-    drive();  // drain input that is already there
+    drive_io();  // drain input that is already there
     return;
   }
   update_timer(read_progress, wrote || out_before != out_.size() - out_head_);
@@ -140,11 +165,16 @@ long Connection::read_some() {
   const ParserLimits& limits = host_.limits();
   const std::size_t head_max = limits.max_request_line + limits.max_header_bytes + 1024;
   const std::size_t max_total = state_ == State::kHead || state_ == State::kIdle ? head_max : kBodyBufferMax;
-  const std::span<char> space = in_.prepare(std::min(kReadChunk, max_total), max_total);
+  net::ByteBuffer& in = *input_;
+  const std::span<char> space = in.prepare(std::min(kReadChunk, max_total), max_total);
   if (space.empty()) return -1;  // full: the parser will have answered (414/431) already
   const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), 0);
   if (n > 0) {
-    in_.commit(static_cast<std::size_t>(n));
+    in.commit(static_cast<std::size_t>(n));
+    // A short read drained the socket: edge-triggered epoll reports the next
+    // bytes, so skip the read that would only say EAGAIN. Not after a hang-up
+    // was seen: its event has passed, and only a read finds the EOF.
+    if (static_cast<std::size_t>(n) < space.size() && !hangup_seen_) readable_ = false;
     return n;
   }
   if (n == 0) return 0;
@@ -180,27 +210,32 @@ void Connection::on_eof() {
 }
 
 bool Connection::step_head() {
-  if (in_.empty()) return false;
+  net::ByteBuffer& in = *input_;
+  if (in.empty()) return false;
   if (state_ == State::kIdle) {
     state_ = State::kHead;
     arm(TimerKind::kHeader);  // the whole-head deadline starts with its first byte
   }
-  if (!parser_) parser_ = std::make_unique<RequestParser>(host_.limits());
-  const ParseResult result = parser_->parse(in_.data());
+  // A connection holds a parser only while a head is incomplete: the common
+  // request that arrives whole borrows the loop's and gives it straight back.
+  if (!parser_) parser_ = host_.take_parser();
+  const ParseResult result = parser_->parse(in.data());
   switch (result.status) {
     case ParseStatus::kNeedMore:
       return false;
     case ParseStatus::kError:
       queue_error(status_code(result.error), reason(result.error));
-      return true;
+      break;
     case ParseStatus::kComplete:
       on_head(*result.head, result.consumed);
-      return true;
+      break;
   }
-  return false;
+  host_.give_parser(std::move(parser_));
+  return true;
 }
 
 void Connection::on_head(const RequestHead& head, std::size_t consumed) {
+  net::ByteBuffer& in = *input_;
   ++requests_;
   const ReplyInfo info{head.method_token, head.target, head.version_minor, head.method == Method::kHead};
   std::optional<std::string> path = decode_path(head.path);
@@ -223,8 +258,12 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
       keep_alive_ = false;
       unread_input_ = true;
     }
-    queue_response(route.fixed != nullptr ? *route.fixed : route.response, info, std::move(route.body));
-    in_.consume(consumed);
+    if (route.prepared != nullptr) {
+      queue_prepared(*route.prepared, info);
+    } else {
+      queue_response(route.fixed != nullptr ? *route.fixed : route.response, info, std::move(route.body));
+    }
+    in.consume(consumed);
     if (!has_body || !keep_alive_) {
       after_request();
       return;
@@ -252,12 +291,12 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   pending->params = std::move(route.params);
   pending_ = std::move(pending);
   const bool continue_expected = head.expect_continue && has_body;
-  in_.consume(consumed);
+  in.consume(consumed);
   if (!has_body) {
     dispatch();
     return;
   }
-  if (continue_expected && in_.empty()) queue_bytes(kContinueResponse);
+  if (continue_expected && in.empty()) queue_bytes(kContinueResponse);
   begin_body(State::kBody, body_length);
 }
 
@@ -273,20 +312,29 @@ void Connection::begin_body(State state, std::optional<std::uint64_t> length) {
 }
 
 bool Connection::step_body() {
-  if (in_.empty()) return false;
+  net::ByteBuffer& in = *input_;
+  if (in.empty()) return false;
   const bool keep = state_ == State::kBody;
-  std::string_view input = in_.data();
+  std::string_view input = in.data();
   if (!chunked_) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, input.size()));
     if (keep) pending_->body.append(input.data(), n);
-    in_.consume(n);
+    in.consume(n);
     body_left_ -= n;
     if (body_left_ > 0) return n > 0;
   } else {
     for (;;) {
       const ChunkedResult r = chunked_decoder_->decode(input);
       if (r.status == ChunkedStatus::kError) {
-        in_.consume(in_.size());
+        in.consume(in.size());
+        if (!keep) {
+          // kDiscard: this request is answered already, and a second answer (the 400) would be
+          // taken by the client as the answer to its next request. Close after the answer.
+          keep_alive_ = false;
+          unread_input_ = true;
+          after_request();
+          return true;
+        }
         queue_error(status_code(r.error), reason(r.error));
         return true;
       }
@@ -300,7 +348,7 @@ bool Connection::step_body() {
       input.remove_prefix(r.consumed);
       if (!keep && discarded_ > host_.config().max_discard_body) {
         // Too much to drop politely: the answer is out, close.
-        in_.consume(in_.size());
+        in.consume(in.size());
         keep_alive_ = false;
         unread_input_ = true;
         after_request();
@@ -308,11 +356,11 @@ bool Connection::step_body() {
       }
       if (r.status == ChunkedStatus::kDone) break;
       if (r.status == ChunkedStatus::kNeedMore) {
-        in_.consume(in_.size());
+        in.consume(in.size());
         return true;
       }
     }
-    in_.consume(in_.size() - input.size());
+    in.consume(in.size() - input.size());
   }
   // The body is complete.
   if (keep) {
@@ -361,16 +409,14 @@ void Connection::complete(Response response) {
 
 void Connection::after_request() {
   pending_.reset();
-  if (parser_) parser_->reset();
   if (host_.mode() != HostMode::kRunning) keep_alive_ = false;
   if (!keep_alive_ || state_ == State::kClosing) {
     state_ = State::kClosing;
     return;
   }
-  if (in_.empty()) {
+  if (input_->empty()) {
     state_ = State::kIdle;
-    in_.release_if_empty();
-    parser_.reset();  // an idle connection keeps no request memory
+    in_.release_if_empty();  // an idle connection keeps no request memory
     arm(TimerKind::kKeepAlive);
   } else {
     state_ = State::kHead;  // pipelined: the next head is already here
@@ -384,7 +430,7 @@ void Connection::queue_error(int status, std::string_view why) {
   unread_input_ = true;
   const int minor = parser_ ? parser_->head().version_minor : 1;
   queue_response(Response::html(status, error_page(status, why)), ReplyInfo{"-", "-", minor, false});
-  in_.consume(in_.size());
+  input_->consume(input_->size());
   state_ = State::kClosing;
   pending_.reset();
 }
@@ -437,6 +483,24 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
     }
   }
   host_.access(*this, info.method, info.target, info.version_minor, status, send_body ? length : 0);
+}
+
+void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInfo& info) {
+  HeadOptions options;
+  options.close = !keep_alive_;
+  options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
+  const bool send_body = !has_no_body(prepared.status) && !info.head_request;
+  std::string& out = output_tail(prepared.status_line.size() + prepared.fields.size() + 64 +
+                                 (send_body ? prepared.body.size() : 0));
+  append_prepared_head(out, prepared, options);
+  if (send_body) out += prepared.body;
+  host_.access(*this, info.method, info.target, info.version_minor, prepared.status,
+               send_body ? prepared.body.size() : 0);
+}
+
+std::string& Connection::output_tail(std::size_t extra) {
+  if (OutChunk* tail = tail_for(extra)) return tail->bytes;
+  return out_.emplace_back().bytes;
 }
 
 Connection::OutChunk* Connection::tail_for(std::size_t extra) noexcept {
@@ -586,7 +650,8 @@ void Connection::on_timeout(TimerKind kind) {
     close();
     return;
   }
-  if ((kind == TimerKind::kHeader && !in_.empty()) || kind == TimerKind::kBody) {
+  // Not while discarding the body of an answered request: that 408 would be a second answer.
+  if ((kind == TimerKind::kHeader && !in_.empty()) || (kind == TimerKind::kBody && state_ == State::kBody)) {
     // 408, written if the socket takes it at once; the connection closes either way.
     keep_alive_ = false;
     queue_response(Response::html(408, error_page(408, "the request took too long to arrive")),
@@ -609,9 +674,13 @@ void Connection::close() {
   state_ = State::kClosed;
   disarm();
   timer_ = TimerKind::kNone;
-  host_.loop().remove(fd_.get());
+  // Closing the socket removes it from epoll (weft never duplicates it), so
+  // no EPOLL_CTL_DEL call is needed.
   fd_.reset();
   pending_.reset();
+  input_->consume(input_->size());
+  in_ = net::ByteBuffer();
+  host_.give_parser(std::move(parser_));
   out_.clear();
   out_head_ = 0;
   host_.closed(*this);

@@ -88,6 +88,9 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   };
 
   void drive();
+  void drive_io();
+  /// Moves unprocessed bytes out of the loop's scratch buffer into in_.
+  void stash_input();
   bool step_head();
   bool step_body();
   void on_head(const RequestHead& head, std::size_t consumed);
@@ -117,6 +120,9 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   void queue_error(int status, std::string_view reason);
   /// The last unsent bytes chunk if `extra` more bytes may join it, else null.
   OutChunk* tail_for(std::size_t extra) noexcept;
+  /// The string to append about `extra` bytes of output to (the tail chunk or a new one).
+  std::string& output_tail(std::size_t extra);
+  void queue_prepared(const PreparedResponse& prepared, const ReplyInfo& info);
   void queue_bytes(std::string_view bytes);
   void queue_owned(std::string&& bytes);
 
@@ -130,6 +136,7 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   bool readable_ = true;  // edge-triggered: true until a read returns EAGAIN
   bool writable_ = true;
   bool peer_eof_ = false;
+  bool hangup_seen_ = false;  // an event carried EPOLLRDHUP/EPOLLHUP: read until EOF
   bool keep_alive_ = true;
   bool unread_input_ = false;  // input was dropped unread: linger before closing
   std::uint32_t requests_ = 0;
@@ -137,7 +144,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   std::uint64_t discarded_ = 0;  // kDiscard: bytes dropped so far
   bool chunked_ = false;         // kBody/kDiscard: chunked framing
 
-  net::ByteBuffer in_;
+  net::ByteBuffer in_;                     // bytes kept between events (usually none)
+  net::ByteBuffer* input_ = &in_;          // in_, or during drive() the loop's scratch
   std::unique_ptr<RequestParser> parser_;  // taken when a request starts
   std::unique_ptr<ChunkedDecoder> chunked_decoder_;
   std::unique_ptr<Pending> pending_;

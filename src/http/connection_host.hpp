@@ -13,6 +13,8 @@
 
 #include "http/limits.hpp"
 #include "http/parser.hpp"
+#include "http/response_writer.hpp"
+#include "net/byte_buffer.hpp"
 #include "net/event_loop.hpp"
 #include "net/timer_list.hpp"
 #include "net/unique_fd.hpp"
@@ -43,7 +45,9 @@ struct Route {
   };
   Kind kind = Kind::kRespond;
   const Response* fixed = nullptr;  ///< a constant response owned by the host
-  Response response;                ///< used when `fixed` is null
+  /// The same constant response rendered once (preferred over `fixed` when set).
+  const PreparedResponse* prepared = nullptr;
+  Response response;  ///< used when `fixed` is null
   /// When non-empty: the body, sent with `response`'s status and headers
   /// (Content-Length is their total). Static files use it.
   std::vector<BodyPart> body;
@@ -89,6 +93,24 @@ class ConnectionHost {
   [[nodiscard]] Timers& timers() noexcept { return timers_; }
   [[nodiscard]] HostMode mode() const noexcept { return mode_; }
 
+  /// A parser for a request head, from this loop's spares when there are any
+  /// (constructing one zeroes ~3 KiB of header slots).
+  [[nodiscard]] std::unique_ptr<RequestParser> take_parser() {
+    if (spare_parsers_.empty()) return std::make_unique<RequestParser>(limits_);
+    std::unique_ptr<RequestParser> parser = std::move(spare_parsers_.back());
+    spare_parsers_.pop_back();
+    parser->reset();
+    return parser;
+  }
+  /// Keeps `parser` for the next request of any connection of this loop.
+  void give_parser(std::unique_ptr<RequestParser> parser) {
+    if (parser && spare_parsers_.size() < kMaxSpares) spare_parsers_.push_back(std::move(parser));
+  }
+  /// The loop's read buffer: a connection reads into it and parses there,
+  /// and moves what is left unprocessed into its own buffer before it
+  /// returns to the loop. Empty between connection calls.
+  [[nodiscard]] net::ByteBuffer& scratch() noexcept { return scratch_; }
+
   /// Decides how to answer `head`, whose path decodes to `path`.
   [[nodiscard]] virtual Route route(const RequestHead& head, std::string_view path) = 0;
   /// Runs `handler` with `request` off the loop; the result comes back through
@@ -115,8 +137,14 @@ class ConnectionHost {
     return l;
   }
 
+  // Spares kept per loop: enough for a burst of busy connections, bounded so
+  // that idle connections really give their memory back.
+  static constexpr std::size_t kMaxSpares = 64;
+
   const Config& config_;
   const ParserLimits limits_;
+  std::vector<std::unique_ptr<RequestParser>> spare_parsers_;
+  net::ByteBuffer scratch_;
   net::EventLoop& loop_;
   Timers timers_;
   HostMode mode_ = HostMode::kRunning;

@@ -24,10 +24,42 @@ constexpr std::string_view kConnectionClose = "Connection: close\r\n";
 constexpr std::string_view kConnectionKeepAlive = "Connection: keep-alive\r\n";
 constexpr int kFallbackStatus = 500;
 
-// Fields whose meaning is framing, which only the server decides.
+// Fields whose meaning is framing, which only the server decides. The length
+// picks the one candidate, so most names cost one comparison of sizes.
 [[nodiscard]] bool is_framing_field(std::string_view name) noexcept {
-  return iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection");
+  switch (name.size()) {
+    case 10:
+      return iequals(name, "connection");
+    case 14:
+      return iequals(name, "content-length");
+    case 17:
+      return iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
 }
+
+// Which of the fields the writer would add itself `name` replaces.
+struct Overrides {
+  bool date = false;
+  bool server = false;
+  bool content_type = false;
+  void note(std::string_view name) noexcept {
+    switch (name.size()) {
+      case 4:
+        date = date || iequals(name, "date");
+        break;
+      case 6:
+        server = server || iequals(name, "server");
+        break;
+      case 12:
+        content_type = content_type || iequals(name, "content-type");
+        break;
+      default:
+        break;
+    }
+  }
+};
 
 }  // namespace
 
@@ -38,17 +70,16 @@ void append_head(std::string& out, int status, std::span<const std::pair<std::st
 
   // One pass over the handler's fields: which of ours they replace, and the exact size of the
   // head, so that `out` grows at most once.
-  bool has_date = false;
-  bool has_server = false;
-  bool has_content_type = false;
+  Overrides own;
   std::size_t size = kStatusLinePrefix.size() + 4 + reason.size() + kCrlf.size();
   for (const auto& [name, value] : headers) {
     if (is_framing_field(name)) continue;
-    has_date = has_date || iequals(name, "date");
-    has_server = has_server || iequals(name, "server");
-    has_content_type = has_content_type || iequals(name, "content-type");
+    own.note(name);
     size += name.size() + kFieldSeparator.size() + value.size() + kCrlf.size();
   }
+  const bool has_date = own.date;
+  const bool has_server = own.server;
+  const bool has_content_type = own.content_type;
   std::string_view date;
   if (!has_date) date = options.now ? date_line(*options.now) : date_line();
   const bool write_server = !has_server && !options.server_name.empty();
@@ -104,6 +135,46 @@ void append_head(std::string& out, int status, std::span<const std::pair<std::st
     out += length;
     out += kCrlf;
   }
+  out += connection;
+  out += kCrlf;
+}
+
+PreparedResponse prepare_response(int status, std::span<const std::pair<std::string, std::string>> headers,
+                                  std::string body, std::string_view server_name) {
+  HeadOptions options;
+  options.server_name = server_name;
+  options.now = 0;
+  std::string head;
+  append_head(head, status, headers, body.size(), options);
+  // head = status line, [our Date line], fields..., "\r\n" (no Connection line: neither option is set).
+  PreparedResponse prepared;
+  const std::size_t status_end = head.find(kCrlf) + kCrlf.size();
+  prepared.status_line = head.substr(0, status_end);
+  std::size_t fields_start = status_end;
+  Overrides own;
+  for (const auto& [name, value] : headers) own.note(name);
+  prepared.own_date = own.date;
+  if (!own.date) fields_start = head.find(kCrlf, status_end) + kCrlf.size();  // skip our Date line
+  prepared.fields = head.substr(fields_start, head.size() - kCrlf.size() - fields_start);
+  prepared.status = status < 100 || status > 599 ? kFallbackStatus : status;
+  prepared.body = std::move(body);
+  return prepared;
+}
+
+void append_prepared_head(std::string& out, const PreparedResponse& prepared, const HeadOptions& options) {
+  const std::string_view date =
+      prepared.own_date ? std::string_view() : (options.now ? date_line(*options.now) : date_line());
+  std::string_view connection;
+  if (options.close) {
+    connection = kConnectionClose;
+  } else if (options.http10_keep_alive) {
+    connection = kConnectionKeepAlive;
+  }
+  out.reserve(out.size() + prepared.status_line.size() + date.size() + prepared.fields.size() +
+              connection.size() + kCrlf.size());
+  out += prepared.status_line;
+  out += date;
+  out += prepared.fields;
   out += connection;
   out += kCrlf;
 }

@@ -70,4 +70,25 @@ struct HeadOptions {
 void append_head(std::string& out, int status, std::span<const std::pair<std::string, std::string>> headers,
                  std::uint64_t content_length, const HeadOptions& options);
 
+/// A constant response rendered once (the built-in pages, fixed routes): the
+/// head without its Date and Connection lines, and the body. Per request only
+/// the Date line and the framing of the connection are added.
+struct PreparedResponse {
+  int status = 200;
+  std::string status_line;  ///< "HTTP/1.1 200 OK\r\n"
+  bool own_date = false;    ///< the response carries its own Date field (inside `fields`)
+  std::string fields;       ///< every other field line, Content-Length included
+  std::string body;
+};
+
+/// Renders `status`, `headers` and `body` as append_head() would, once.
+[[nodiscard]] PreparedResponse prepare_response(int status,
+                                                std::span<const std::pair<std::string, std::string>> headers,
+                                                std::string body, std::string_view server_name);
+
+/// Appends the head of `prepared` to `out`, byte for byte what append_head()
+/// writes for the same response and options (only close and http10_keep_alive
+/// of `options` are used, and `now`).
+void append_prepared_head(std::string& out, const PreparedResponse& prepared, const HeadOptions& options);
+
 }  // namespace weft::http

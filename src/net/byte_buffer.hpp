@@ -8,11 +8,31 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <utility>
 
 namespace weft::net {
 
 class ByteBuffer {
  public:
+  ByteBuffer() noexcept = default;
+  ByteBuffer(ByteBuffer&& other) noexcept
+      : storage_(std::move(other.storage_)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        begin_(std::exchange(other.begin_, 0)),
+        end_(std::exchange(other.end_, 0)) {}
+  ByteBuffer& operator=(ByteBuffer&& other) noexcept {
+    storage_ = std::move(other.storage_);
+    capacity_ = std::exchange(other.capacity_, 0);
+    begin_ = std::exchange(other.begin_, 0);
+    end_ = std::exchange(other.end_, 0);
+    return *this;
+  }
+  ByteBuffer(const ByteBuffer&) = delete;
+  ByteBuffer& operator=(const ByteBuffer&) = delete;
+  ~ByteBuffer() = default;
+
+  /// Bytes of memory held (0 when released).
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   /// Unconsumed bytes.
   [[nodiscard]] std::string_view data() const noexcept { return {storage_.get() + begin_, end_ - begin_}; }
   [[nodiscard]] std::size_t size() const noexcept { return end_ - begin_; }

@@ -53,8 +53,7 @@ Config validated(Config c) {
   return c;
 }
 
-// Descriptors kept free for listeners, epoll, eventfds, log files, and the
-// files a static response opens while a connection is being served.
+// Descriptors kept free for listeners, epoll, eventfds and log files.
 constexpr std::size_t kReservedDescriptors = 64;
 
 // A server holds one descriptor per connection: let it use the hard limit,
@@ -67,11 +66,13 @@ std::size_t raise_fd_limit(std::size_t wanted_connections, std::size_t loops) no
     if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) (void)::getrlimit(RLIMIT_NOFILE, &lim);
   }
   if (lim.rlim_cur == RLIM_INFINITY) return wanted_connections;
-  // Each connection may hold a socket and one open file.
-  const std::size_t reserve = kReservedDescriptors + 2 * loops;
+  // A connection holds its socket, and an open file only while it sends one
+  // (files are shared through the open-file cache): keep a sixteenth of the
+  // limit for those, plus the fixed reserve.
   const auto limit = static_cast<std::size_t>(lim.rlim_cur);
-  const std::size_t fit = limit > reserve ? (limit - reserve) / 2 : 1;
-  return std::min(wanted_connections, std::max<std::size_t>(fit, 1));
+  const std::size_t reserve = kReservedDescriptors + 2 * loops + limit / 16;
+  const std::size_t fit = limit > reserve ? limit - reserve : 1;
+  return std::min(wanted_connections, fit);
 }
 
 }  // namespace
@@ -93,6 +94,7 @@ class Server::Impl {
     std::signal(SIGPIPE, SIG_IGN);
     config_.max_connections = raise_fd_limit(config_.max_connections, config_.loops);
 
+    site_.prepare(config_.server_name);
     const net::Endpoint first = net::parse_endpoint(config_.bind, config_.port);
     std::vector<net::UniqueFd> listeners;
     listeners.push_back(net::listen_tcp(first, kListenBacklog));
@@ -192,9 +194,9 @@ Server& Server::not_found(Response response) {
   return *this;
 }
 
-Server& Server::static_dir(std::string_view prefix, std::string directory) {
+Server& Server::static_dir(std::string_view prefix, std::string directory, StaticOptions options) {
   impl_->check_not_started();
-  impl_->site_.add_static(prefix, directory);
+  impl_->site_.add_static(prefix, directory, std::move(options));
   return *this;
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "files/mime.hpp"
 #include "http/error_page.hpp"
 
 namespace weft::detail {
@@ -23,6 +22,23 @@ void Site::add_fixed(std::string_view pattern, Response response) {
 
 void Site::set_not_found(Response response) { not_found_ = std::move(response); }
 
+namespace {
+
+// A handler-less Response whose body is in memory can be rendered once.
+std::optional<http::PreparedResponse> render(const Response& r, std::string_view server_name) {
+  if (!r.file_path().empty()) return std::nullopt;
+  return http::prepare_response(r.status(), r.headers(), r.body(), server_name);
+}
+
+}  // namespace
+
+void Site::prepare(std::string_view server_name) {
+  for (const auto& target : targets_) {
+    if (!target->handler) target->prepared = render(target->fixed, server_name);
+  }
+  not_found_prepared_ = render(not_found_, server_name);
+}
+
 http::Route Site::route(const http::RequestHead& head, std::string_view path) const {
   http::Route route;
   Router::Match match = router_.match(head.method_token, path);
@@ -35,6 +51,7 @@ http::Route Site::route(const http::RequestHead& head, std::string_view path) co
         route.params = std::move(match.params);
       } else {
         route.fixed = &target.fixed;
+        if (target.prepared) route.prepared = &*target.prepared;
       }
       break;
     }
@@ -44,58 +61,29 @@ http::Route Site::route(const http::RequestHead& head, std::string_view path) co
       route.response.set_header("Allow", match.allow);
       break;
     case Router::Outcome::kNotFound:
-      for (const files::StaticDir& dir : static_dirs_) {
-        if (dir.covers(path)) return serve_file(dir, head, path);
+      for (const auto& dir : static_dirs_) {
+        if (dir->covers(path)) return dir->serve(head, path, not_found_);
       }
       route.fixed = &not_found_;
+      if (not_found_prepared_) route.prepared = &*not_found_prepared_;
       break;
   }
   return route;
 }
 
-void Site::add_static(std::string_view prefix, const std::string& directory) {
+void Site::add_static(std::string_view prefix, const std::string& directory, StaticOptions options) {
   if (prefix.empty() || prefix.front() != '/') {
     throw std::invalid_argument("weft::Server::static_dir: prefix must start with '/': " +
                                 std::string(prefix));
   }
-  static_dirs_.emplace_back(std::string(prefix), directory);
+  static_dirs_.push_back(
+      std::make_unique<files::StaticDir>(std::string(prefix), directory, std::move(options)));
   // Longest prefix first, so "/assets" wins over "/".
-  std::stable_sort(static_dirs_.begin(), static_dirs_.end(),
-                   [](const files::StaticDir& a, const files::StaticDir& b) {
-                     return a.prefix().size() > b.prefix().size();
-                   });
-}
-
-http::Route Site::serve_file(const files::StaticDir& dir, const http::RequestHead& head,
-                             std::string_view path) const {
-  http::Route route;
-  if (head.method != http::Method::kGet && head.method != http::Method::kHead) {
-    route.response = Response::html(405, http::error_page(405, "files can only be read"));
-    route.response.set_header("Allow", "GET, HEAD");
-    return route;
-  }
-  files::StaticDir::Lookup found = dir.lookup(path);
-  switch (found.status) {
-    case 200:
-      route.response = Response(200);
-      route.response.set_header("Content-Type", mime_type_for(path.back() == '/' ? "index.html" : path));
-      route.body.push_back(http::BodyPart{{},
-                                          std::make_shared<const net::UniqueFd>(std::move(found.file)),
-                                          0,
-                                          static_cast<std::uint64_t>(found.info.st_size)});
-      break;
-    case 301:
-      route.response = Response::redirect(301, found.location);
-      break;
-    case 404:
-      route.fixed = &not_found_;
-      break;
-    default:
-      route.response = Response::html(
-          found.status, http::error_page(found.status, found.status == 403 ? "forbidden" : "bad path"));
-      break;
-  }
-  return route;
+  std::stable_sort(
+      static_dirs_.begin(), static_dirs_.end(),
+      [](const std::unique_ptr<files::StaticDir>& a, const std::unique_ptr<files::StaticDir>& b) {
+        return a->prefix().size() > b->prefix().size();
+      });
 }
 
 }  // namespace weft::detail

@@ -35,7 +35,7 @@ long cpu_ticks(pid_t pid) {
 }
 
 TEST(Limits, SaturatedServerStaysIdleShedsIdleConnectionsAndRecovers) {
-  // 100 descriptors: the server caps itself at (100 - 64 - 2) / 2 = 17 connections.
+  // 100 descriptors: the server caps itself at 100 - 64 - 2 - 100/16 = 28 connections.
   Process server("/usr/bin/prlimit",
                  {"--nofile=100:100", weft_binary(), "-p", "0", "--loops", "1", "-t", "1"});
   const auto line = server.read_stdout_line(10s);

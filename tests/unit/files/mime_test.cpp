@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace {
 
 using weft::detail::mime_type_for;
@@ -37,7 +39,7 @@ TEST(MimeTypeFor, IgnoresTheCaseOfTheExtension) {
 
 TEST(MimeTypeFor, UsesTheLastExtensionOfTheFileName) {
   EXPECT_EQ(mime_type_for("/srv/site/a.min.js"), "text/javascript; charset=utf-8");
-  EXPECT_EQ(mime_type_for("/srv/archive.tar.gz"), "application/octet-stream");
+  EXPECT_EQ(mime_type_for("/srv/archive.tar.gz"), "application/gzip");
 }
 
 TEST(MimeTypeFor, FallsBackToOctetStream) {
@@ -46,6 +48,31 @@ TEST(MimeTypeFor, FallsBackToOctetStream) {
   EXPECT_EQ(mime_type_for("trailing."), "application/octet-stream");
   EXPECT_EQ(mime_type_for(""), "application/octet-stream");
   EXPECT_EQ(mime_type_for("a.htmlx"), "application/octet-stream");
+}
+
+TEST(MimeTypeFor, TableIsSortedAndTextTypesCarryUtf8) {
+  const auto table = weft::detail::mime_table();
+  ASSERT_GT(table.size(), 60U);
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    EXPECT_LT(table[i - 1].extension, table[i].extension) << "unsorted at " << table[i].extension;
+  }
+  for (const auto& e : table) {
+    const bool text = e.type.rfind("text/", 0) == 0;
+    EXPECT_EQ(text, e.type.find("; charset=utf-8") != std::string_view::npos) << e.extension;
+    EXPECT_EQ(mime_type_for("x." + std::string(e.extension)), e.type) << e.extension;
+  }
+}
+
+TEST(MimeTypeFor, KnowsMediaFontsArchivesAndData) {
+  EXPECT_EQ(mime_type_for("a.avif"), "image/avif");
+  EXPECT_EQ(mime_type_for("a.mp3"), "audio/mpeg");
+  EXPECT_EQ(mime_type_for("a.ogg"), "audio/ogg");
+  EXPECT_EQ(mime_type_for("a.ttf"), "font/ttf");
+  EXPECT_EQ(mime_type_for("a.zip"), "application/zip");
+  EXPECT_EQ(mime_type_for("a.csv"), "text/csv; charset=utf-8");
+  EXPECT_EQ(mime_type_for("a.md"), "text/markdown; charset=utf-8");
+  EXPECT_EQ(mime_type_for("site.webmanifest"), "application/manifest+json");
+  EXPECT_EQ(mime_type_for("a.averyveryverylongextension"), "application/octet-stream");
 }
 
 }  // namespace

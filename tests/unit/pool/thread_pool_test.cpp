@@ -382,7 +382,12 @@ TEST(ThreadPool, FullQueueWithManyProducersLosesNoWakeUp) {
 TEST(ThreadPool, UnboundedQueueOverflowsTheRingInOrder) {
   weft::ThreadPool pool(1);
   Gate gate;
-  pool.execute([&] { gate.wait(); });
+  std::atomic<bool> started{false};
+  pool.execute([&] {
+    started = true;
+    gate.wait();
+  });
+  ASSERT_TRUE(eventually([&] { return started.load(); }));  // the gate job is running, not queued
   std::vector<int> order;
   constexpr int kJobs = 5000;  // more than the ring holds
   for (int i = 0; i < kJobs; ++i) pool.execute([&order, i] { order.push_back(i); });

@@ -1,0 +1,69 @@
+#pragma once
+// FuzzHost: the ConnectionHost that fuzz_connection drives a real http::Connection with, on the
+// fuzzer's own thread. Its routes cover every way a response leaves a connection; a handler does
+// not run on a pool but when the driver calls run_pending() (a deterministic stand-in for the pool
+// and the completion queue). Every access() call is recorded, so the driver can match the bytes
+// on the wire against the responses the connection says it queued.
+//
+// Routes (by decoded path):
+//   /h/file /h/missing /h/big /h/204 /h/304 /h/*   handler: a file, a missing file (404), a
+//                                                   40 kB text, 204, 304, or an echo of the body
+//   /f        on the loop: bytes + a 2000-byte range of a file + bytes (Route::body parts)
+//   /fixed    on the loop: a constant response (Route::fixed)
+//   /big      on the loop: a 100 kB body (output high-water mark, partial writes)
+//   anything else: a 404 built per request
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/connection.hpp"
+#include "http/connection_host.hpp"
+#include "net/event_loop.hpp"
+#include "weft/config.hpp"
+
+namespace weft::fuzz {
+
+struct Logged {
+  int status = 0;
+  std::uint64_t body_bytes = 0;
+  bool operator==(const Logged&) const = default;
+};
+
+class FuzzHost final : public http::ConnectionHost {
+ public:
+  FuzzHost(const Config& config, net::EventLoop& loop);
+  FuzzHost(const FuzzHost&) = delete;
+  FuzzHost& operator=(const FuzzHost&) = delete;
+  ~FuzzHost();
+
+  /// Before each connection: running mode, empty log; `busy` makes dispatch() refuse (-> 503).
+  void begin(bool busy);
+  /// Enters `mode` (draining or finishing) as the server would, for `connection`.
+  void change_mode(http::HostMode mode, http::Connection& connection);
+  /// Runs the handler dispatched last, if any, and completes `connection` with its response.
+  /// Returns whether one ran.
+  bool run_pending(http::Connection& connection);
+
+  [[nodiscard]] const std::vector<Logged>& log() const noexcept { return log_; }
+  [[nodiscard]] bool connection_closed() const noexcept { return closed_; }
+
+  http::Route route(const http::RequestHead& head, std::string_view path) override;
+  bool dispatch(http::Connection& connection, const void* handler, Request request) override;
+  void access(const http::Connection& connection, std::string_view method, std::string_view target,
+              int version_minor, int status, std::uint64_t body_bytes) override;
+  void closed(http::Connection& connection) override;
+
+ private:
+  std::shared_ptr<const net::UniqueFd> file_;  // a memfd with known bytes
+  std::string file_path_;                      // /proc/self/fd/N of it, for Response::file
+  Response fixed_;
+  std::vector<Logged> log_;
+  std::optional<Request> pending_;
+  bool busy_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace weft::fuzz

@@ -1,0 +1,51 @@
+#pragma once
+/// \file
+/// weft::StaticOptions: how Server::static_dir serves one directory. A plain aggregate with safe
+/// defaults (listing on, hidden files refused, symlinks kept inside the root, no Cache-Control);
+/// Server::static_dir validates it and throws std::invalid_argument naming the bad field.
+///
+/// What a static directory always does, whatever the options (issue 4): GET and HEAD (OPTIONS
+/// answers 204 with Allow, any other method 405 with `Allow: GET, HEAD, OPTIONS`); paths are
+/// percent-decoded once, dot segments normalised, never above the root (400), and opened with
+/// openat2(RESOLVE_BENEATH) relative to the root; strong ETag and Last-Modified with
+/// If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since (RFC 9110 13.2.2) and
+/// Range / If-Range (RFC 9110 14, at most 16 parts); Content-Type from the extension and
+/// `X-Content-Type-Options: nosniff`; index.html for a directory, 301 to add its slash;
+/// ROOT/404.html as the not-found page when it exists.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace weft {
+
+struct StaticOptions {
+  /// A directory without index.html gets an HTML listing (or JSON for `Accept: application/json`
+  /// or `?format=json`). Off: 403. The listing is built on a pool worker, not on a loop.
+  bool listing = true;
+  /// Serve names that start with '.' (and list them). Off: 404, except /.well-known/ (RFC 8615).
+  bool hidden = false;
+  /// Follow symlinks whose target lies outside the root. Off: such a link is 404 (and unlisted).
+  bool follow_symlinks_outside = false;
+  /// Value of Cache-Control on files (200, 206, 304); empty = none. No control characters.
+  std::string cache_control;
+  /// Single-page application: a GET for a missing path whose last segment has no '.' serves
+  /// /index.html (status 200) instead of 404.
+  bool spa = false;
+  /// Serve f.br, f.zst or f.gz in place of f when the client accepts that coding (highest q,
+  /// then br > zst > gz), with Content-Encoding and `Vary: Accept-Encoding`.
+  bool precompressed = true;
+  /// Open-file and metadata cache entries at most (each may hold one descriptor); 0 = no cache.
+  /// Anchor: nginx `open_file_cache max=1000` in the usual tuning guides. Lowered at start to
+  /// an eighth of RLIMIT_NOFILE so that the cache cannot starve connections of descriptors.
+  std::size_t open_file_cache_entries = 1024;
+  /// A cached entry is checked against the file system (one fstatat) when older than this, so an
+  /// edited, replaced or deleted file is seen within about this long. Anchor: nginx
+  /// `open_file_cache_valid` (60 s by default; 1 s here so that edits show up at once).
+  std::chrono::milliseconds revalidate_after{1000};
+  /// Entries shown in one listing at most (the rest is cut, and the page says so). Anchor:
+  /// miniserve and static-web-server list everything; a bound keeps one request's work finite.
+  std::size_t max_listing_entries = 10000;
+};
+
+}  // namespace weft

@@ -1,0 +1,60 @@
+#pragma once
+// Helpers for the static-file integration tests: a temporary tree with a secret file outside
+// the served root, and one-request helpers with extra header fields. Every call is bounded in
+// time (the harness's deadlines).
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "integration/harness.hpp"
+
+namespace weft::test {
+
+/// Content of the file outside ROOT that no request may ever obtain.
+inline constexpr std::string_view kSecret = "TOP-SECRET-c0ffee-never-served";
+
+/// A fresh temporary directory: base/outside/secret.txt (kSecret) and an empty base/root.
+/// Removed (recursively) on destruction.
+class StaticTree {
+ public:
+  StaticTree();
+  ~StaticTree();
+  StaticTree(const StaticTree&) = delete;
+  StaticTree& operator=(const StaticTree&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& base() const noexcept { return base_; }
+  [[nodiscard]] std::filesystem::path root() const { return base_ / "root"; }
+  [[nodiscard]] std::string root_arg() const { return root().string(); }
+  /// Writes `content` to root/`relative`, creating parent directories.
+  void write(const std::string& relative, std::string_view content) const;
+  void mkdir(const std::string& relative) const;
+  /// root/`relative` -> `target` (as given: relative or absolute).
+  void symlink(const std::string& target, const std::string& relative) const;
+  /// Sets the modification time of root/`relative` to `seconds` since the epoch.
+  void set_mtime(const std::string& relative, long seconds) const;
+
+ private:
+  std::filesystem::path base_;
+};
+
+/// One request on a fresh connection (with Connection: close and `headers`); nullopt on
+/// timeout or garbage. HEAD responses are read without a body.
+[[nodiscard]] std::optional<HttpResponse> request(std::uint16_t port, std::string_view method,
+                                                  std::string_view target,
+                                                  const std::vector<std::string>& headers = {});
+/// GET shorthand.
+[[nodiscard]] std::optional<HttpResponse> get(std::uint16_t port, std::string_view target,
+                                              const std::vector<std::string>& headers = {});
+
+/// Sends `bytes` on a fresh connection and returns everything received until the server
+/// closes (empty on timeout).
+[[nodiscard]] std::string raw_exchange(std::uint16_t port, std::string_view bytes);
+
+/// A weft serving `tree` with `extra` flags, and `--loops 2 --threads 2` unless `extra` sets them.
+[[nodiscard]] std::vector<std::string> serve_args(const StaticTree& tree,
+                                                  std::vector<std::string> extra = {});
+
+}  // namespace weft::test

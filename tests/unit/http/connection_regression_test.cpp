@@ -1,0 +1,137 @@
+// Regressions found by fuzz_connection (issue 6), each also kept as an input under
+// fuzz/corpus/fuzz_connection/regression-*: a Connection on a real EventLoop, driven through a
+// socketpair by a host that answers requests on the loop (their bodies are then discarded), except
+// /h, which goes to a handler (its body is read).
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/connection.hpp"
+#include "http/connection_host.hpp"
+#include "net/event_loop.hpp"
+
+namespace weft::http {
+namespace {
+
+constexpr char kHandler = 'h';
+
+class TestHost final : public ConnectionHost {
+ public:
+  TestHost(const Config& config, net::EventLoop& loop) : ConnectionHost(config, loop) {}
+  Route route(const RequestHead& /*head*/, std::string_view path) override {
+    Route r;
+    if (path == "/h") {
+      r.kind = Route::Kind::kHandle;
+      r.handler = &kHandler;
+    } else {
+      r.response = Response::text(200, "ok\n");
+    }
+    return r;
+  }
+  // The handler never finishes: these tests stop before it would.
+  bool dispatch(Connection& /*connection*/, const void* /*handler*/, Request /*request*/) override { return true; }
+  void access(const Connection& /*connection*/, std::string_view /*method*/, std::string_view /*target*/,
+              int /*version_minor*/, int /*status*/, std::uint64_t /*body_bytes*/) override {}
+  void closed(Connection& /*connection*/) override { closed_ = true; }
+  [[nodiscard]] bool is_closed() const noexcept { return closed_; }
+
+ private:
+  bool closed_ = false;
+};
+
+// One connection: the client's end of the socketpair, and what it has received.
+class Wire {
+ public:
+  Wire() : host_(config_, loop_) {
+    std::array<int, 2> sv{};
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv.data()), 0);
+    client_ = net::UniqueFd(sv[1]);
+    connection_ = std::make_unique<Connection>(host_, net::UniqueFd(sv[0]), "test", 1);
+    EXPECT_TRUE(connection_->start());
+  }
+  void send(std::string_view bytes) {
+    EXPECT_EQ(::send(client_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+    settle();
+  }
+  // Lets the connection work (a bounded number of non-blocking rounds) and collects its output.
+  void settle() {
+    for (int i = 0; i < 20; ++i) {
+      loop_.poll(net::Clock::now());
+      std::array<char, 4096> chunk{};
+      ssize_t n = 0;
+      while ((n = ::recv(client_.get(), chunk.data(), chunk.size(), MSG_DONTWAIT)) > 0) {
+        received_.append(chunk.data(), static_cast<std::size_t>(n));
+      }
+      if (n == 0) eof_ = true;
+    }
+  }
+  void fire_body_timer() {
+    if (host_.timers().body.pop_expired(net::Clock::time_point::max()) != nullptr) {
+      connection_->on_timeout(TimerKind::kBody);
+    }
+    settle();
+  }
+  [[nodiscard]] std::size_t responses() const {
+    std::size_t n = 0;
+    for (std::size_t at = received_.find("HTTP/1.1 "); at != std::string::npos; at = received_.find("HTTP/1.1 ", at + 1)) ++n;
+    return n;
+  }
+  [[nodiscard]] const std::string& received() const noexcept { return received_; }
+  /// The server is done with the connection: closed, or its sending side shut (lingering).
+  [[nodiscard]] bool ended() const noexcept { return host_.is_closed() || eof_; }
+
+ private:
+  Config config_;
+  net::EventLoop loop_;
+  TestHost host_;
+  net::UniqueFd client_;
+  std::unique_ptr<Connection> connection_;
+  std::string received_;
+  bool eof_ = false;
+};
+
+TEST(ConnectionRegression, BadChunkedFramingInADiscardedBodyClosesWithoutASecondResponse) {
+  // The request is answered on the loop (200) and its body dropped; the body's framing then
+  // breaks (bare LF). A 400 after the 200 would be read as the answer to the next request.
+  Wire wire;
+  wire.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\nabcd\n0\n\n"
+            "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(wire.responses(), 1U) << wire.received();
+  EXPECT_TRUE(wire.received().starts_with("HTTP/1.1 200 ")) << wire.received();
+  EXPECT_TRUE(wire.ended());
+}
+
+TEST(ConnectionRegression, StalledDiscardedBodyClosesWithoutA408) {
+  Wire wire;
+  wire.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+  ASSERT_EQ(wire.responses(), 1U) << wire.received();
+  wire.fire_body_timer();
+  EXPECT_EQ(wire.responses(), 1U) << wire.received();
+  EXPECT_TRUE(wire.ended());
+}
+
+TEST(ConnectionRegression, StalledBodyOfAnUnansweredRequestStillGets408) {
+  // The other side of the line: a body that a handler waits for, with no answer sent yet.
+  Wire wire;
+  wire.send("POST /h HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+  ASSERT_EQ(wire.responses(), 0U) << wire.received();
+  wire.fire_body_timer();
+  EXPECT_TRUE(wire.received().starts_with("HTTP/1.1 408 ")) << wire.received();
+  EXPECT_EQ(wire.responses(), 1U);
+  EXPECT_TRUE(wire.ended());
+}
+
+TEST(ConnectionRegression, BadChunkedFramingInAHandlerBodyStillGets400) {
+  Wire wire;
+  wire.send("POST /h HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\nabcd\n0\n\n");
+  EXPECT_TRUE(wire.received().starts_with("HTTP/1.1 400 ")) << wire.received();
+  EXPECT_EQ(wire.responses(), 1U);
+  EXPECT_TRUE(wire.ended());
+}
+
+}  // namespace
+}  // namespace weft::http
