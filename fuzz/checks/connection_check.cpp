@@ -166,7 +166,7 @@ Failure Driver::run(std::string_view data, const std::vector<std::size_t>& cuts,
   output_.clear();
   unread_ = 0;
   closed_ = false;
-  conn_ = std::make_unique<http::Connection>(host_, net::UniqueFd(sv[0]), "fuzz", 1);
+  conn_ = std::make_unique<http::Connection>(host_, net::UniqueFd(sv[0]), net::PeerAddress(), 1);
   if (conn_->start()) conn_->on_io(EPOLLIN);
 
   std::size_t start = 0;

@@ -1,8 +1,12 @@
 #include "files/open_file_cache.hpp"
 
+#include "files/fast_response.hpp"
+
 #include <functional>
 
 namespace weft::files {
+
+FileEntry::~FileEntry() { delete fast.load(std::memory_order_acquire); }
 
 OpenFileCache::OpenFileCache(std::size_t capacity)
     : per_shard_(capacity / kShards + (capacity % kShards != 0 ? 1 : 0)) {

@@ -28,12 +28,22 @@
 
 namespace weft::files {
 
-/// What resolving one relative path gave. Immutable once stored, except `checked_ns`.
+struct FastResponse;  // files/fast_response.hpp
+
+/// What resolving one relative path gave. Immutable once stored, except `checked_ns` and the
+/// lazily built `fast` answer.
 struct FileEntry {
+  FileEntry() = default;
+  FileEntry(const FileEntry&) = delete;
+  FileEntry& operator=(const FileEntry&) = delete;
+  ~FileEntry();
+
   int error = 0;                                   ///< 0: found (see info); else the errno
   std::shared_ptr<const net::UniqueFd> file;       ///< regular files only: shared with responses
   struct stat info {};                             ///< when error == 0
   mutable std::atomic<std::int64_t> checked_ns{};  ///< steady-clock time it was last confirmed
+  /// The answer to a plain GET of this file, rendered once (fast_response.hpp); owned, set once.
+  mutable std::atomic<const FastResponse*> fast{nullptr};
 };
 
 class OpenFileCache {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "files/beneath.hpp"
+#include "files/fast_response.hpp"
 #include "files/file_response.hpp"
 #include "files/listing.hpp"
 #include "files/mime.hpp"
@@ -248,6 +249,13 @@ http::Route StaticDir::serve(const http::RequestHead& head, std::string_view pat
       if (found.listing) {
         route.kind = http::Route::Kind::kHandle;
         route.handler = &listing_handler_;
+        return route;
+      }
+      if (const FastResponse* fast = fast_response(*this, found.relative, *found.file);
+          fast != nullptr && is_plain_request(head, fast->has_variants)) {
+        route.prepared = &fast->prepared;
+        if (!fast->body_in_memory) route.body.push_back(fast->file_part);
+        route.owner = std::move(found.file);  // keeps `prepared` alive until it is queued
         return route;
       }
       return file_response(*this, head, found.relative, std::move(found.file));

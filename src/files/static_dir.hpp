@@ -55,6 +55,10 @@ class StaticDir {
   /// The prefix without a trailing slash ("" for "/").
   [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
   [[nodiscard]] const StaticOptions& options() const noexcept { return options_; }
+
+  /// The Server field value of prepared answers (Config::server_name); set before serving.
+  void set_server_name(std::string name) { server_name_ = std::move(name); }
+  [[nodiscard]] const std::string& server_name() const noexcept { return server_name_; }
   /// True when `path` lies under the prefix (on a segment boundary), or is "*" (OPTIONS *).
   [[nodiscard]] bool covers(std::string_view path) const noexcept;
   /// Whether paths are opened with openat2 (else the per-component walk).
@@ -89,6 +93,7 @@ class StaticDir {
   [[nodiscard]] Response list(const Request& request) const;
 
  private:
+  std::string server_name_ = "weft";
   [[nodiscard]] std::shared_ptr<const FileEntry> resolve(const std::string& relative) const;
   [[nodiscard]] bool unchanged(const FileEntry& entry, const std::string& relative) const;
   [[nodiscard]] http::Route not_found_route(const http::RequestHead& head, std::string_view path,

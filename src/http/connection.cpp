@@ -34,8 +34,8 @@ bool has_no_body(int status) { return status < 200 || status == 204 || status ==
 
 }  // namespace
 
-Connection::Connection(ConnectionHost& host, net::UniqueFd fd, std::string peer, std::uint64_t id)
-    : host_(host), fd_(std::move(fd)), peer_(std::move(peer)), id_(id) {}
+Connection::Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id)
+    : host_(host), fd_(std::move(fd)), peer_(peer), id_(id) {}
 
 Connection::~Connection() = default;
 
@@ -131,7 +131,7 @@ void Connection::drive_io() {
     // input, or bytes are waiting), half-close and linger so that our close
     // does not reset the connection before it has read the answer. Otherwise
     // close at once.
-    if (peer_eof_ || (!unread_input_ && input_->empty() && !input_pending())) {
+    if (peer_eof_ || (!unread_input_ && input_->empty() && (!readable_ || !input_pending()))) {
       close();
       return;
     }
@@ -259,7 +259,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
       unread_input_ = true;
     }
     if (route.prepared != nullptr) {
-      queue_prepared(*route.prepared, info);
+      queue_prepared(*route.prepared, info, route.body);
     } else {
       queue_response(route.fixed != nullptr ? *route.fixed : route.response, info, std::move(route.body));
     }
@@ -282,7 +282,8 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   parts.path_decoded = *path;
   parts.query = head.query;
   parts.host = head.host;
-  parts.peer = peer_;
+  const std::string peer = peer_.to_string();
+  parts.peer = peer;
   parts.version_minor = head.version_minor;
   parts.headers.reserve(head.header_count);
   for (const Header& h : head.headers()) parts.headers.push_back({h.name, h.value});
@@ -414,6 +415,13 @@ void Connection::after_request() {
     state_ = State::kClosing;
     return;
   }
+  if (!nodelay_) {
+    // The connection lives on: later responses must not wait for Nagle behind
+    // an unacknowledged one. (A first response has nothing in flight before it,
+    // so a connection that closes after one never pays this system call.)
+    net::set_nodelay(fd_.get());
+    nodelay_ = true;
+  }
   if (input_->empty()) {
     state_ = State::kIdle;
     in_.release_if_empty();  // an idle connection keeps no request memory
@@ -469,23 +477,12 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
   if (send_body && body.empty() && chosen->body().size() <= kCoalesceMax) head.append(chosen->body());
   queue_owned(std::move(head));
   if (send_body && body.empty() && chosen->body().size() > kCoalesceMax) queue_bytes(chosen->body());
-  if (send_body) {
-    for (BodyPart& part : body) {
-      if (!part.file) {
-        queue_owned(std::move(part.bytes));
-        continue;
-      }
-      if (part.length == 0) continue;
-      OutChunk& chunk = out_.emplace_back();
-      chunk.file = std::move(part.file);
-      chunk.file_offset = part.offset;
-      chunk.file_left = part.length;
-    }
-  }
+  if (send_body) queue_parts(body);
   host_.access(*this, info.method, info.target, info.version_minor, status, send_body ? length : 0);
 }
 
-void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInfo& info) {
+void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInfo& info,
+                                std::vector<BodyPart>& more) {
   HeadOptions options;
   options.close = !keep_alive_;
   options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
@@ -493,9 +490,28 @@ void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInf
   std::string& out = output_tail(prepared.status_line.size() + prepared.fields.size() + 64 +
                                  (send_body ? prepared.body.size() : 0));
   append_prepared_head(out, prepared, options);
-  if (send_body) out += prepared.body;
-  host_.access(*this, info.method, info.target, info.version_minor, prepared.status,
-               send_body ? prepared.body.size() : 0);
+  std::uint64_t sent = 0;
+  if (send_body) {
+    out += prepared.body;
+    sent = prepared.body.size();
+    for (BodyPart& part : more) sent += part.size();
+    queue_parts(more);
+  }
+  host_.access(*this, info.method, info.target, info.version_minor, prepared.status, sent);
+}
+
+void Connection::queue_parts(std::vector<BodyPart>& parts) {
+  for (BodyPart& part : parts) {
+    if (!part.file) {
+      queue_owned(std::move(part.bytes));
+      continue;
+    }
+    if (part.length == 0) continue;
+    OutChunk& chunk = out_.emplace_back();
+    chunk.file = std::move(part.file);
+    chunk.file_offset = part.offset;
+    chunk.file_left = part.length;
+  }
 }
 
 std::string& Connection::output_tail(std::size_t extra) {

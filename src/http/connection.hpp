@@ -23,6 +23,7 @@
 #include "http/parser.hpp"
 #include "net/byte_buffer.hpp"
 #include "net/event_loop.hpp"
+#include "net/socket.hpp"
 #include "net/timer_list.hpp"
 #include "net/unique_fd.hpp"
 #include "weft/request.hpp"
@@ -34,7 +35,7 @@ enum class TimerKind : std::uint8_t { kNone, kHeader, kBody, kKeepAlive, kWrite,
 
 class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
  public:
-  Connection(ConnectionHost& host, net::UniqueFd fd, std::string peer, std::uint64_t id);
+  Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection();
@@ -56,7 +57,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   /// True between requests with nothing buffered, queued or in flight.
   [[nodiscard]] bool is_idle() const noexcept;
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
-  [[nodiscard]] std::string_view peer() const noexcept { return peer_; }
+  /// "127.0.0.1:50312" or "[::1]:50312", formatted on each call.
+  [[nodiscard]] std::string peer() const { return peer_.to_string(); }
 
  private:
   enum class State : std::uint8_t {
@@ -122,13 +124,16 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   OutChunk* tail_for(std::size_t extra) noexcept;
   /// The string to append about `extra` bytes of output to (the tail chunk or a new one).
   std::string& output_tail(std::size_t extra);
-  void queue_prepared(const PreparedResponse& prepared, const ReplyInfo& info);
+  /// Queues `prepared`, then the parts of `more` (moved from) as the rest of its body.
+  void queue_prepared(const PreparedResponse& prepared, const ReplyInfo& info, std::vector<BodyPart>& more);
+  /// Queues body parts (moved from): bytes join the output, files become sendfile chunks.
+  void queue_parts(std::vector<BodyPart>& parts);
   void queue_bytes(std::string_view bytes);
   void queue_owned(std::string&& bytes);
 
   ConnectionHost& host_;
   net::UniqueFd fd_;
-  std::string peer_;
+  net::PeerAddress peer_;
   std::uint64_t id_;
 
   State state_ = State::kHead;
@@ -136,7 +141,9 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   bool readable_ = true;  // edge-triggered: true until a read returns EAGAIN
   bool writable_ = true;
   bool peer_eof_ = false;
-  bool hangup_seen_ = false;  // an event carried EPOLLRDHUP/EPOLLHUP: read until EOF
+  bool hangup_seen_ = false;
+  bool nodelay_ = false;  // TCP_NODELAY set (on the first keep-alive turn)  // an event carried
+                          // EPOLLRDHUP/EPOLLHUP: read until EOF
   bool keep_alive_ = true;
   bool unread_input_ = false;  // input was dropped unread: linger before closing
   std::uint32_t requests_ = 0;

@@ -45,8 +45,11 @@ struct Route {
   };
   Kind kind = Kind::kRespond;
   const Response* fixed = nullptr;  ///< a constant response owned by the host
-  /// The same constant response rendered once (preferred over `fixed` when set).
+  /// A response rendered once (preferred over `fixed` and `response` when set); its body is
+  /// `prepared->body`, followed by `body`'s parts.
   const PreparedResponse* prepared = nullptr;
+  /// Keeps what `prepared` points into alive while the route is used.
+  std::shared_ptr<const void> owner;
   Response response;  ///< used when `fixed` is null
   /// When non-empty: the body, sent with `response`'s status and headers
   /// (Content-Length is their total). Static files use it.

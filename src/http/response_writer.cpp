@@ -141,11 +141,18 @@ void append_head(std::string& out, int status, std::span<const std::pair<std::st
 
 PreparedResponse prepare_response(int status, std::span<const std::pair<std::string, std::string>> headers,
                                   std::string body, std::string_view server_name) {
+  PreparedResponse prepared = prepare_head(status, headers, body.size(), server_name);
+  prepared.body = std::move(body);
+  return prepared;
+}
+
+PreparedResponse prepare_head(int status, std::span<const std::pair<std::string, std::string>> headers,
+                              std::uint64_t content_length, std::string_view server_name) {
   HeadOptions options;
   options.server_name = server_name;
   options.now = 0;
   std::string head;
-  append_head(head, status, headers, body.size(), options);
+  append_head(head, status, headers, content_length, options);
   // head = status line, [our Date line], fields..., "\r\n" (no Connection line: neither option is set).
   PreparedResponse prepared;
   const std::size_t status_end = head.find(kCrlf) + kCrlf.size();
@@ -157,7 +164,6 @@ PreparedResponse prepare_response(int status, std::span<const std::pair<std::str
   if (!own.date) fields_start = head.find(kCrlf, status_end) + kCrlf.size();  // skip our Date line
   prepared.fields = head.substr(fields_start, head.size() - kCrlf.size() - fields_start);
   prepared.status = status < 100 || status > 599 ? kFallbackStatus : status;
-  prepared.body = std::move(body);
   return prepared;
 }
 

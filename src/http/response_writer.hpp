@@ -86,6 +86,11 @@ struct PreparedResponse {
                                                 std::span<const std::pair<std::string, std::string>> headers,
                                                 std::string body, std::string_view server_name);
 
+/// The same for a body sent separately (a file): the head says `content_length`, `body` stays empty.
+[[nodiscard]] PreparedResponse prepare_head(int status,
+                                            std::span<const std::pair<std::string, std::string>> headers,
+                                            std::uint64_t content_length, std::string_view server_name);
+
 /// Appends the head of `prepared` to `out`, byte for byte what append_head()
 /// writes for the same response and options (only close and http10_keep_alive
 /// of `options` are used, and `now`).

@@ -46,11 +46,12 @@ bool EventLoop::modify(int fd, std::uint32_t events, Watcher* watcher) noexcept 
 void EventLoop::remove(int fd) noexcept { (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::post(detail::Task task) {
-  {
-    std::lock_guard lock(posted_mutex_);
-    posted_.push_back(std::move(task));
-  }
-  // One eventfd write per batch: the loop clears the flag before it drains.
+  // Unbounded: try_push only fails when memory runs out, and then throws.
+  (void)posted_.try_push(task);
+  // One eventfd write per batch. The exchange pairs with the loop's exchange
+  // back to false (read-modify-writes on one atomic are totally ordered): the
+  // loop either sees this task in the drain that follows its exchange, or this
+  // exchange reads false and writes the eventfd, waking the loop again.
   if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
     const std::uint64_t one = 1;
     (void)!::write(wake_fd_.get(), &one, sizeof one);
@@ -77,19 +78,20 @@ void EventLoop::poll(Clock::time_point deadline) {
   if (woken) {
     std::uint64_t count = 0;
     (void)!::read(wake_fd_.get(), &count, sizeof count);
-    wake_pending_.store(false, std::memory_order_release);
+    (void)wake_pending_.exchange(false, std::memory_order_acq_rel);
   }
   run_posted();
 }
 
 void EventLoop::run_posted() {
-  {
-    std::lock_guard lock(posted_mutex_);
-    if (posted_.empty()) return;
-    running_.swap(posted_);
+  // Only what is queued now: a task that posts another leaves it for the
+  // next iteration (it has woken the loop), so the loop cannot be starved.
+  std::size_t budget = posted_.size();
+  detail::Task task;
+  while (budget-- > 0 && posted_.try_pop(task)) {
+    task();
+    task.reset();
   }
-  for (detail::Task& task : running_) task();
-  running_.clear();
 }
 
 }  // namespace weft::net

@@ -9,11 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <vector>
 
 #include "net/timer_list.hpp"
 #include "net/unique_fd.hpp"
+#include "pool/job_queue.hpp"
 #include "weft/detail/task.hpp"
 
 namespace weft::net {
@@ -59,9 +59,9 @@ class EventLoop {
   UniqueFd wake_fd_;
   Clock::time_point now_ = Clock::now();
 
-  std::mutex posted_mutex_;
-  std::vector<detail::Task> posted_;       // guarded by posted_mutex_
-  std::vector<detail::Task> running_;      // loop thread only: swapped with posted_
+  // Posted tasks: the pool's lock-free queue (unbounded), so a worker handing
+  // back a response never waits for the loop and the loop never takes a lock.
+  detail::JobQueue posted_{0};
   std::atomic<bool> wake_pending_{false};  // an eventfd write is outstanding
   std::vector<epoll_event> events_;
 };

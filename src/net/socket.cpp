@@ -99,6 +99,38 @@ std::string format_url(std::string_view address, std::uint16_t port) {
   return url.append(":").append(std::to_string(port)).append("/");
 }
 
+PeerAddress::PeerAddress(const sockaddr_storage& addr) noexcept {
+  if (addr.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
+    std::memcpy(bytes_, &v4->sin_addr, 4);
+    port_ = ntohs(v4->sin_port);
+    family_ = 4;
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    std::memcpy(bytes_, &v6->sin6_addr, 16);
+    port_ = ntohs(v6->sin6_port);
+    family_ = 6;
+  }
+}
+
+std::string PeerAddress::to_string() const {
+  sockaddr_storage addr{};
+  if (family_ == 4) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+    v4->sin_family = AF_INET;
+    std::memcpy(&v4->sin_addr, bytes_, 4);
+    v4->sin_port = htons(port_);
+  } else if (family_ == 6) {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    v6->sin6_family = AF_INET6;
+    std::memcpy(&v6->sin6_addr, bytes_, 16);
+    v6->sin6_port = htons(port_);
+  } else {
+    return "-";
+  }
+  return format_endpoint(addr);
+}
+
 void set_nodelay(int fd) noexcept {
   const int one = 1;
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -19,6 +19,22 @@ struct Endpoint {
   socklen_t len = 0;
 };
 
+/// A peer's address in 20 bytes (a connection keeps one; sockaddr_storage is 128), formatted
+/// only when someone asks (the access log, a handler's Request::peer()).
+class PeerAddress {
+ public:
+  PeerAddress() = default;
+  /// An AF_INET or AF_INET6 address; anything else formats as "-".
+  explicit PeerAddress(const sockaddr_storage& addr) noexcept;
+  /// "127.0.0.1:50312" or "[::1]:50312" (an IPv4-mapped IPv6 address prints as IPv4).
+  [[nodiscard]] std::string to_string() const;
+
+ private:
+  std::uint8_t bytes_[16] = {};
+  std::uint16_t port_ = 0;
+  std::uint8_t family_ = 0;  // 4, 6 or 0
+};
+
 /// Parses an IPv4 or IPv6 literal ("127.0.0.1", "::1", "::", "[::1]") and a port.
 /// Throws std::invalid_argument naming the text when it is not an address literal.
 [[nodiscard]] Endpoint parse_endpoint(std::string_view address, std::uint16_t port);

@@ -125,10 +125,9 @@ void ServerLoop::accept_ready() {
       if (n > exit_after) return;  // another loop took the last one: refuse
       if (n == exit_after && shared_.on_exit_after) shared_.on_exit_after();
     }
-    net::set_nodelay(fd);
     const std::uint64_t id = next_id_++;
     auto connection =
-        std::make_unique<http::Connection>(*this, std::move(conn_fd), net::format_endpoint(peer), id);
+        std::make_unique<http::Connection>(*this, std::move(conn_fd), net::PeerAddress(peer), id);
     http::Connection* raw = connection.get();
     connections_.emplace(id, std::move(connection));
     shared_.open_connections.fetch_add(1, std::memory_order_relaxed);

@@ -37,6 +37,7 @@ void Site::prepare(std::string_view server_name) {
     if (!target->handler) target->prepared = render(target->fixed, server_name);
   }
   not_found_prepared_ = render(not_found_, server_name);
+  for (const auto& dir : static_dirs_) dir->set_server_name(std::string(server_name));
 }
 
 http::Route Site::route(const http::RequestHead& head, std::string_view path) const {

@@ -50,7 +50,7 @@ class Wire {
     std::array<int, 2> sv{};
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv.data()), 0);
     client_ = net::UniqueFd(sv[1]);
-    connection_ = std::make_unique<Connection>(host_, net::UniqueFd(sv[0]), "test", 1);
+    connection_ = std::make_unique<Connection>(host_, net::UniqueFd(sv[0]), net::PeerAddress(), 1);
     EXPECT_TRUE(connection_->start());
   }
   void send(std::string_view bytes) {

@@ -52,3 +52,17 @@ TEST(Socket, PortInUseNamesTheAddress) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PeerAddress, FormatsLikeFormatEndpointAndIsSmall) {
+  using weft::net::parse_endpoint;
+  using weft::net::PeerAddress;
+  EXPECT_EQ(PeerAddress(parse_endpoint("127.0.0.1", 50312).addr).to_string(), "127.0.0.1:50312");
+  EXPECT_EQ(PeerAddress(parse_endpoint("::1", 8080).addr).to_string(), "[::1]:8080");
+  EXPECT_EQ(PeerAddress(parse_endpoint("::ffff:10.0.0.1", 80).addr).to_string(), "10.0.0.1:80");
+  EXPECT_EQ(PeerAddress().to_string(), "-");
+  EXPECT_LE(sizeof(PeerAddress), 20u);
+}
+
+}  // namespace
