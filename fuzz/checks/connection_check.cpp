@@ -63,7 +63,9 @@ struct World {
       hosts.push_back(std::make_unique<FuzzHost>(*configs.back(), loop));
     }
   }
-  FuzzHost& host(bool small, bool few_requests) { return *hosts[(small ? 1U : 0U) | (few_requests ? 2U : 0U)]; }
+  FuzzHost& host(bool small, bool few_requests) {
+    return *hosts[(small ? 1U : 0U) | (few_requests ? 2U : 0U)];
+  }
 };
 
 World& world() {
@@ -158,9 +160,11 @@ class Driver {
   bool closed_ = false;
 };
 
-Failure Driver::run(std::string_view data, const std::vector<std::size_t>& cuts, const Actions& actions, Run& out) {
+Failure Driver::run(std::string_view data, const std::vector<std::size_t>& cuts, const Actions& actions,
+                    Run& out) {
   int sv[2] = {-1, -1};  // NOLINT(modernize-avoid-c-arrays): socketpair's interface
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return "socketpair failed";
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+    return "socketpair failed";
   const net::UniqueFd client(sv[1]);
   client_ = sv[1];
   output_.clear();
@@ -257,15 +261,18 @@ Failure check_output(const Run& run) {
       if (head != http::kContinueResponse) return "malformed 100 Continue";
       continue;
     }
-    if (next >= run.log.size()) return "a response the connection did not log (status " + std::to_string(status) + ")";
+    if (next >= run.log.size())
+      return "a response the connection did not log (status " + std::to_string(status) + ")";
     const Logged& logged = run.log[next++];
     if (logged.status != status) {
       return "response " + std::to_string(next) + " has status " + std::to_string(status) + ", logged " +
              std::to_string(logged.status);
     }
     const std::string_view length = field(head, "Content-Length");
-    if (http::status_has_content_length(status) == length.empty()) return "Content-Length present iff allowed";
-    if (logged.body_bytes > 0 && length != std::to_string(logged.body_bytes)) return "Content-Length differs from the body sent";
+    if (http::status_has_content_length(status) == length.empty())
+      return "Content-Length present iff allowed";
+    if (logged.body_bytes > 0 && length != std::to_string(logged.body_bytes))
+      return "Content-Length differs from the body sent";
     if (out.size() - pos < logged.body_bytes) {
       if (run.forced) return std::nullopt;
       return "response body cut short";

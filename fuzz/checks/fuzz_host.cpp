@@ -3,8 +3,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string_view>
+
+#include "weft/server.hpp"
 
 namespace weft::fuzz {
 namespace {
@@ -29,6 +35,27 @@ std::shared_ptr<const net::UniqueFd> make_file() {
   return std::make_shared<const net::UniqueFd>(std::move(fd));
 }
 
+#if defined(WEFT_FUZZ_FILES)
+// A small static site in a fresh temporary directory (one per host); returns its path.
+std::string make_root() {
+  namespace fs = std::filesystem;
+  static int count = 0;
+  const fs::path root = fs::temp_directory_path() /
+                        ("weft-fuzz-root-" + std::to_string(::getpid()) + "-" + std::to_string(++count));
+  fs::remove_all(root);
+  fs::create_directories(root / "sub");
+  fs::create_directories(root / "empty");
+  std::string text(kFileSize, '\0');
+  for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 26);
+  std::ofstream(root / "a.txt") << text;
+  std::ofstream(root / "a.txt.gz") << "not really gzip";
+  std::ofstream(root / "index.html") << "<p>index</p>\n";
+  std::ofstream(root / "sub" / "b.bin") << std::string(100, '\x01');
+  std::ofstream(root / ".hidden") << "secret\n";
+  return root.string();
+}
+#endif
+
 Response run_handler(const Request& request, const std::string& file_path) {
   const std::string_view path = request.path();
   if (path == "/h/file") return Response::file(file_path, "text/plain");
@@ -42,11 +69,28 @@ Response run_handler(const Request& request, const std::string& file_path) {
 }  // namespace
 
 FuzzHost::FuzzHost(const Config& config, net::EventLoop& loop)
-    : ConnectionHost(config, loop), file_(make_file()), fixed_(Response::text(200, "fixed\n")) {
+    : ConnectionHost(config, loop),
+      file_(make_file()),
+      fixed_(Response::text(200, "fixed\n")),
+      prepared_(http::prepare_response(200, fixed_.headers(), "prepared\n", config.server_name)) {
   file_path_ = "/proc/self/fd/" + std::to_string(file_->get());
+#if defined(WEFT_FUZZ_FILES)
+  root_ = make_root();
+  StaticOptions options;
+  options.open_file_cache_entries = 0;  // no descriptor may outlive a connection (leak check)
+  static_ = std::make_unique<files::StaticDir>("/s", root_, options);
+  static_->set_server_name(config.server_name);
+  not_found_ = Response::html(404, "<p>not found</p>\n");
+#endif
 }
 
-FuzzHost::~FuzzHost() = default;
+FuzzHost::~FuzzHost() {
+#if defined(WEFT_FUZZ_FILES)
+  static_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(root_, ignored);
+#endif
+}
 
 void FuzzHost::begin(bool busy) {
   set_mode(http::HostMode::kRunning);
@@ -65,11 +109,21 @@ bool FuzzHost::run_pending(http::Connection& connection) {
   if (!pending_) return false;
   const Request request = std::move(*pending_);
   pending_.reset();
-  if (!closed_) connection.complete(run_handler(request, file_path_));
+  if (closed_) return true;
+  if (pending_handler_ == &kHandlerTag) {
+    connection.complete(run_handler(request, file_path_));
+  } else {  // a weft::Handler a route of the static-file code gave (a directory listing)
+    connection.complete((*static_cast<const Handler*>(pending_handler_))(request));
+  }
   return true;
 }
 
-http::Route FuzzHost::route(const http::RequestHead& /*head*/, std::string_view path) {
+http::Route FuzzHost::route(const http::RequestHead& head, std::string_view path) {
+#if defined(WEFT_FUZZ_FILES)
+  if (path == "/s" || path.starts_with("/s/")) return static_->serve(head, path, not_found_);
+#else
+  static_cast<void>(head);
+#endif
   http::Route route;
   if (path.starts_with("/h")) {
     route.kind = http::Route::Kind::kHandle;
@@ -87,6 +141,10 @@ http::Route FuzzHost::route(const http::RequestHead& /*head*/, std::string_view 
     route.fixed = &fixed_;
     return route;
   }
+  if (path == "/prepared") {
+    route.prepared = &prepared_;
+    return route;
+  }
   if (path == "/big") {
     route.response = Response::text(200, std::string(kLoopBigBody, 'B'));
     return route;
@@ -96,16 +154,23 @@ http::Route FuzzHost::route(const http::RequestHead& /*head*/, std::string_view 
 }
 
 bool FuzzHost::dispatch(http::Connection& /*connection*/, const void* handler, Request request) {
-  if (handler != &kHandlerTag) throw std::logic_error("dispatch of an unknown handler");
   if (busy_) return false;
   if (pending_) throw std::logic_error("a second dispatch while a handler runs");
   pending_ = std::move(request);
+  pending_handler_ = handler;
   return true;
 }
 
-void FuzzHost::access(const http::Connection& /*connection*/, std::string_view /*method*/,
-                      std::string_view /*target*/, int /*version_minor*/, int status, std::uint64_t body_bytes) {
+void FuzzHost::access(const http::Connection& /*connection*/, std::string_view method,
+                      std::string_view target, int /*version_minor*/, int status, std::uint64_t body_bytes) {
   log_.push_back({status, body_bytes});
+  // WEFT_FUZZ_TRACE=1 prints every response, to read what a saved input does.
+  static const bool trace = std::getenv("WEFT_FUZZ_TRACE") != nullptr;
+  if (trace) {
+    std::fprintf(stderr, "fuzz_host: %.*s %.*s -> %d, %llu body bytes\n", static_cast<int>(method.size()),
+                 method.data(), static_cast<int>(target.size()), target.data(), status,
+                 static_cast<unsigned long long>(body_bytes));
+  }
 }
 
 void FuzzHost::closed(http::Connection& /*connection*/) { closed_ = true; }

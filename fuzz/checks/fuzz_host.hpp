@@ -10,7 +10,12 @@
 //                                                   40 kB text, 204, 304, or an echo of the body
 //   /f        on the loop: bytes + a 2000-byte range of a file + bytes (Route::body parts)
 //   /fixed    on the loop: a constant response (Route::fixed)
+//   /prepared on the loop: a constant response rendered once (Route::prepared)
 //   /big      on the loop: a 100 kB body (output high-water mark, partial writes)
+//   /s/...    a real files::StaticDir on a test root made at start (index.html, a.txt of 3000
+//             bytes, a.txt.gz, sub/b.bin, .hidden, empty): ranges, multipart, validators,
+//             precompressed variants, listings (a handler), redirects, 404s (when the static-file
+//             code exists, WEFT_FUZZ_FILES)
 //   anything else: a 404 built per request
 
 #include <cstdint>
@@ -19,6 +24,9 @@
 #include <string>
 #include <vector>
 
+#if defined(WEFT_FUZZ_FILES)
+#include "files/static_dir.hpp"
+#endif
 #include "http/connection.hpp"
 #include "http/connection_host.hpp"
 #include "net/event_loop.hpp"
@@ -60,8 +68,15 @@ class FuzzHost final : public http::ConnectionHost {
   std::shared_ptr<const net::UniqueFd> file_;  // a memfd with known bytes
   std::string file_path_;                      // /proc/self/fd/N of it, for Response::file
   Response fixed_;
+  http::PreparedResponse prepared_;
   std::vector<Logged> log_;
   std::optional<Request> pending_;
+  const void* pending_handler_ = nullptr;
+#if defined(WEFT_FUZZ_FILES)
+  std::string root_;  // the test root, removed by the destructor
+  std::unique_ptr<files::StaticDir> static_;
+  Response not_found_;
+#endif
   bool busy_ = false;
   bool closed_ = false;
 };

@@ -36,8 +36,9 @@ std::string describe(const ParseResult& r, std::string_view buffer) {
     case ParseStatus::kNeedMore:
       return "need-more consumed=" + std::to_string(r.consumed);
     case ParseStatus::kError:
-      return "error " + std::to_string(http::status_code(r.error)) + " " + std::string(http::reason(r.error)) +
-             " consumed=" + std::to_string(r.consumed) + (r.head != nullptr ? " with head" : "");
+      return "error " + std::to_string(http::status_code(r.error)) + " " +
+             std::string(http::reason(r.error)) + " consumed=" + std::to_string(r.consumed) +
+             (r.head != nullptr ? " with head" : "");
     case ParseStatus::kComplete:
       break;
   }
@@ -52,7 +53,8 @@ std::string describe(const ParseResult& r, std::string_view buffer) {
   s += " chunked=" + std::to_string(static_cast<int>(h.chunked));
   s += " keep_alive=" + std::to_string(static_cast<int>(h.keep_alive));
   s += " expect_continue=" + std::to_string(static_cast<int>(h.expect_continue));
-  for (const http::Header& header : h.headers()) s += " [" + where(header.name, buffer) + where(header.value, buffer) + "]";
+  for (const http::Header& header : h.headers())
+    s += " [" + where(header.name, buffer) + where(header.value, buffer) + "]";
   return s;
 }
 
@@ -66,12 +68,14 @@ Failure check_result(const ParseResult& r, std::string_view buffer, const http::
   const ReferenceHead ref = reference_head(buffer, limits);
   if (r.status == ParseStatus::kNeedMore) {
     if (r.consumed != 0 || r.head != nullptr) return "need-more with consumed or head";
-    if (ref.complete) return "need-more, but a complete valid head of " + std::to_string(ref.consumed) + " bytes is there";
+    if (ref.complete)
+      return "need-more, but a complete valid head of " + std::to_string(ref.consumed) + " bytes is there";
     return std::nullopt;
   }
   if (r.status == ParseStatus::kError) {
     const int status = http::status_code(r.error);
-    if (r.error == http::ParseError::kNone || r.consumed != 0 || r.head != nullptr) return "malformed error result";
+    if (r.error == http::ParseError::kNone || r.consumed != 0 || r.head != nullptr)
+      return "malformed error result";
     if (status != 400 && status != 413 && status != 414 && status != 417 && status != 431 && status != 501 &&
         status != 505) {
       return "error with status " + std::to_string(status);
@@ -80,13 +84,15 @@ Failure check_result(const ParseResult& r, std::string_view buffer, const http::
   }
   const http::RequestHead& h = *r.head;
   const std::string_view head_bytes = buffer.substr(0, r.consumed);
-  if (r.consumed < 4 || r.consumed > buffer.size() || head_bytes.substr(head_bytes.size() - 4) != "\r\n\r\n") {
+  if (r.consumed < 4 || r.consumed > buffer.size() ||
+      head_bytes.substr(head_bytes.size() - 4) != "\r\n\r\n") {
     return "complete, but consumed=" + std::to_string(r.consumed) + " does not end at an empty line";
   }
   if (h.content_length && h.chunked) return "both Content-Length and chunked";
   if (h.chunked && h.version_minor != 1) return "chunked in HTTP/1.0";
   if (h.version_minor > 1) return "version_minor " + std::to_string(h.version_minor);
-  if (h.header_count > limits.max_headers || h.header_count > http::kHeaderCapacity) return "too many headers";
+  if (h.header_count > limits.max_headers || h.header_count > http::kHeaderCapacity)
+    return "too many headers";
   if (h.content_length && *h.content_length > limits.max_body) return "Content-Length over max_body";
   if (to_string(h.method) != h.method_token) return "method token does not match the method";
   for (const std::string_view v : {h.method_token, h.target, h.query, h.host}) {
@@ -110,9 +116,11 @@ Failure check_result(const ParseResult& r, std::string_view buffer, const http::
   }
   // Never accept what the strict reading rejects, and agree on the framing.
   if (!ref.complete) return "accepted a head the strict rules reject: " + ref.why;
-  if (ref.consumed != r.consumed) return "head ends at " + std::to_string(r.consumed) + ", strict reading says " + std::to_string(ref.consumed);
-  if (ref.header_count != h.header_count || ref.content_length != h.content_length || ref.chunked != h.chunked ||
-      ref.version_minor != h.version_minor || ref.keep_alive != h.keep_alive ||
+  if (ref.consumed != r.consumed)
+    return "head ends at " + std::to_string(r.consumed) + ", strict reading says " +
+           std::to_string(ref.consumed);
+  if (ref.header_count != h.header_count || ref.content_length != h.content_length ||
+      ref.chunked != h.chunked || ref.version_minor != h.version_minor || ref.keep_alive != h.keep_alive ||
       ref.expect_continue != h.expect_continue) {
     return "framing differs from the strict reading";
   }
@@ -121,8 +129,8 @@ Failure check_result(const ParseResult& r, std::string_view buffer, const http::
 
 // The result of parsing `data` at `cuts`, with the same buffer growing; the bytes not yet
 // "received" are poisoned so that reading them is an ASan report. Also checks latching.
-Failure parse_growing(std::string_view data, const std::vector<std::size_t>& cuts, const http::ParserLimits& limits,
-                      std::string& out) {
+Failure parse_growing(std::string_view data, const std::vector<std::size_t>& cuts,
+                      const http::ParserLimits& limits, std::string& out) {
   ExactCopy copy(data);
   const std::string_view all = copy.view();
   RequestParser parser(limits);
@@ -144,7 +152,8 @@ Failure parse_growing(std::string_view data, const std::vector<std::size_t>& cut
 }
 
 // The same, each call with the prefix in a new allocation (the buffer moves every time).
-std::string parse_moving(std::string_view data, const std::vector<std::size_t>& cuts, const http::ParserLimits& limits) {
+std::string parse_moving(std::string_view data, const std::vector<std::size_t>& cuts,
+                         const http::ParserLimits& limits) {
   RequestParser parser(limits);
   std::unique_ptr<ExactCopy> previous;
   for (const std::size_t cut : cuts) {
@@ -175,7 +184,8 @@ Failure check_parser(Bytes bytes) {
   if (pieces != expected) return "split changes the result: whole " + expected + " / pieces " + pieces;
   if (in.split_mode() == SplitMode::kRandomMoving) {
     const std::string moving = parse_moving(data, in.cuts(), limits);
-    if (moving != expected) return "moving buffer changes the result: whole " + expected + " / moving " + moving;
+    if (moving != expected)
+      return "moving buffer changes the result: whole " + expected + " / moving " + moving;
   }
 
   // reset() gives a fresh parser: the same bytes parse the same again.

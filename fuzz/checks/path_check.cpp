@@ -67,8 +67,13 @@ Failure check_path(Bytes bytes) {
   const bool bad_start = !path.empty() && path.front() != '/';
   const bool has_nul = path.find('\0') != std::string_view::npos;
   const auto segments = reference_segments(path);
-  if (bad_start || has_nul || !segments) {
-    if (r.status != 400) return "accepted a path that is relative, holds NUL or climbs above the root";
+  if (bad_start || has_nul) {
+    if (r.status != 400) return "a relative path or one with NUL is not a 400";
+    return std::nullopt;
+  }
+  if (!segments) {
+    // Climbs above the root: rejected, with 400, or 404 when a hidden name came first.
+    if (r.status == 200) return "accepted a path that climbs above the root";
     return std::nullopt;
   }
   if (r.status == 404) {
@@ -103,11 +108,13 @@ Failure check_path(Bytes bytes) {
   // trailing_slash: "" has none; otherwise the root itself, a final '/' or a final dot segment.
   const std::string_view last = path.substr(path.rfind('/') + 1);
   const bool trailing = !path.empty() && (segments->empty() || last.empty() || last == "." || last == "..");
-  if (r.trailing_slash != trailing) return "trailing_slash " + std::to_string(static_cast<int>(r.trailing_slash));
+  if (r.trailing_slash != trailing)
+    return "trailing_slash " + std::to_string(static_cast<int>(r.trailing_slash));
   // The URL form round-trips.
   const std::string url = files::percent_encode_path(r.relative);
   const std::optional<std::string> back = decode_encoded(url);
-  if (!back || *back != (r.relative == "." ? "" : r.relative)) return "percent_encode_path does not round-trip";
+  if (!back || *back != (r.relative == "." ? "" : r.relative))
+    return "percent_encode_path does not round-trip";
   return std::nullopt;
 }
 

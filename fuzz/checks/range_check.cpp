@@ -58,7 +58,8 @@ Reading read(std::string_view value, std::uint64_t size) {
   const std::size_t eq = value.find('=');
   if (eq == std::string_view::npos) return r;
   std::string unit(trim(value.substr(0, eq)));
-  std::transform(unit.begin(), unit.end(), unit.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
+  std::transform(unit.begin(), unit.end(), unit.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
   if (unit != "bytes" || size == 0) return r;
   std::string_view set = value.substr(eq + 1);
   std::size_t elements = 0;
@@ -77,7 +78,8 @@ Reading read(std::string_view value, std::uint64_t size) {
         if (*b > 0) r.specs.push_back({size - std::min(*b, size), size - 1, order});
       } else {
         if (!a || (dash + 1 < e.size() && (!b || *b < *a))) return {};
-        if (*a < size) r.specs.push_back({*a, dash + 1 < e.size() ? std::min(*b, size - 1) : size - 1, order});
+        if (*a < size)
+          r.specs.push_back({*a, dash + 1 < e.size() ? std::min(*b, size - 1) : size - 1, order});
       }
       ++order;
     }
@@ -91,11 +93,13 @@ Reading read(std::string_view value, std::uint64_t size) {
 
 // Parts left when every two specs with at most kCoalesceGap bytes between them are merged.
 std::size_t merged_parts(std::vector<Requested> specs) {
-  std::sort(specs.begin(), specs.end(), [](const Requested& x, const Requested& y) { return x.first < y.first; });
+  std::sort(specs.begin(), specs.end(),
+            [](const Requested& x, const Requested& y) { return x.first < y.first; });
   std::size_t parts = 0;
   std::uint64_t reach = 0;  // the last offset that still joins the current part
   for (const Requested& s : specs) {
-    const std::uint64_t end = s.last > kMax - files::kCoalesceGap - 1 ? kMax : s.last + files::kCoalesceGap + 1;
+    const std::uint64_t end =
+        s.last > kMax - files::kCoalesceGap - 1 ? kMax : s.last + files::kCoalesceGap + 1;
     if (parts == 0 || s.first > reach) {
       ++parts;
       reach = end;
@@ -107,27 +111,31 @@ std::size_t merged_parts(std::vector<Requested> specs) {
 }
 
 std::shared_ptr<const net::UniqueFd> dummy_file() {
-  static const auto file = std::make_shared<const net::UniqueFd>(::memfd_create("weft-fuzz-range", MFD_CLOEXEC));
+  static const auto file =
+      std::make_shared<const net::UniqueFd>(::memfd_create("weft-fuzz-range", MFD_CLOEXEC));
   return file;
 }
 
 Failure check_multipart(const std::vector<ByteRange>& ranges, std::uint64_t size) {
   const std::string boundary = files::make_boundary();
-  const std::vector<http::BodyPart> parts = files::multipart_body(dummy_file(), ranges, size, "text/plain", boundary);
+  const std::vector<http::BodyPart> parts =
+      files::multipart_body(dummy_file(), ranges, size, "text/plain", boundary);
   if (parts.size() != ranges.size() * 2 + 1) return "multipart: " + std::to_string(parts.size()) + " parts";
   for (std::size_t i = 0; i < ranges.size(); ++i) {
     const http::BodyPart& head = parts[2 * i];
     const http::BodyPart& data = parts[2 * i + 1];
     const ByteRange& r = ranges[i];
-    const std::string expected = "\r\n--" + boundary + "\r\nContent-Type: text/plain\r\nContent-Range: bytes " +
-                                 std::to_string(r.first) + "-" + std::to_string(r.first + r.length - 1) + "/" +
-                                 std::to_string(size) + "\r\n\r\n";
+    const std::string expected = "\r\n--" + boundary +
+                                 "\r\nContent-Type: text/plain\r\nContent-Range: bytes " +
+                                 std::to_string(r.first) + "-" + std::to_string(r.first + r.length - 1) +
+                                 "/" + std::to_string(size) + "\r\n\r\n";
     if (head.file || head.bytes != expected) return "multipart: part head " + std::to_string(i);
     if (!data.file || data.offset != r.first || data.length != r.length || data.size() != r.length) {
       return "multipart: part data " + std::to_string(i);
     }
   }
-  if (parts.back().file || parts.back().bytes != "\r\n--" + boundary + "--\r\n") return "multipart: closing boundary";
+  if (parts.back().file || parts.back().bytes != "\r\n--" + boundary + "--\r\n")
+    return "multipart: closing boundary";
   return std::nullopt;
 }
 
@@ -146,11 +154,13 @@ Failure check_range(Bytes bytes) {
   const RangeRequest result = files::parse_range(value, size);
   const Reading ref = read(value, size);
 
-  if (result.outcome != RangeRequest::Outcome::kPartial && !result.ranges.empty()) return "ranges without kPartial";
+  if (result.outcome != RangeRequest::Outcome::kPartial && !result.ranges.empty())
+    return "ranges without kPartial";
   if (ref.outcome != result.outcome) {
     // The one allowed difference: too many parts after coalescing -> the whole file.
     const bool too_many = ref.outcome == RangeRequest::Outcome::kPartial &&
-                          result.outcome == RangeRequest::Outcome::kIgnore && merged_parts(ref.specs) > files::kMaxRangeParts;
+                          result.outcome == RangeRequest::Outcome::kIgnore &&
+                          merged_parts(ref.specs) > files::kMaxRangeParts;
     if (!too_many) {
       return "outcome " + std::to_string(static_cast<int>(result.outcome)) + ", the grammar says " +
              std::to_string(static_cast<int>(ref.outcome));
@@ -159,15 +169,18 @@ Failure check_range(Bytes bytes) {
   if (result.outcome != RangeRequest::Outcome::kPartial) return std::nullopt;
 
   const std::vector<ByteRange>& ranges = result.ranges;
-  if (ranges.empty() || ranges.size() > files::kMaxRangeParts) return std::to_string(ranges.size()) + " parts";
+  if (ranges.empty() || ranges.size() > files::kMaxRangeParts)
+    return std::to_string(ranges.size()) + " parts";
   for (const ByteRange& r : ranges) {
     if (r.length == 0 || r.first >= size || r.length > size - r.first) return "a range outside the file";
   }
   std::vector<ByteRange> sorted = ranges;
-  std::sort(sorted.begin(), sorted.end(), [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
   for (std::size_t i = 1; i < sorted.size(); ++i) {
     const std::uint64_t prev_end = sorted[i - 1].first + sorted[i - 1].length;  // one past
-    if (sorted[i].first < prev_end + files::kCoalesceGap) return "two ranges overlap or are closer than kCoalesceGap";
+    if (sorted[i].first < prev_end + files::kCoalesceGap)
+      return "two ranges overlap or are closer than kCoalesceGap";
   }
   // Every satisfiable spec is covered by one range; every range starts and ends on a spec's
   // edge; ranges come in the order of their earliest spec.
@@ -184,8 +197,10 @@ Failure check_range(Bytes bytes) {
   }
   for (std::size_t i = 0; i < ranges.size(); ++i) {
     const std::uint64_t last = ranges[i].first + ranges[i].length - 1;
-    const bool starts = std::any_of(ref.specs.begin(), ref.specs.end(), [&](const Requested& s) { return s.first == ranges[i].first; });
-    const bool ends = std::any_of(ref.specs.begin(), ref.specs.end(), [&](const Requested& s) { return s.last == last; });
+    const bool starts = std::any_of(ref.specs.begin(), ref.specs.end(),
+                                    [&](const Requested& s) { return s.first == ranges[i].first; });
+    const bool ends =
+        std::any_of(ref.specs.begin(), ref.specs.end(), [&](const Requested& s) { return s.last == last; });
     if (!starts || !ends) return "a range that no spec starts or ends";
     if (i > 0 && earliest[i] < earliest[i - 1]) return "ranges not in request order";
   }

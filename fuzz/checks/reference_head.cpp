@@ -163,7 +163,8 @@ ReferenceHead reference_head(std::string_view data, const http::ParserLimits& li
     if (head.version_minor == 0) return reject("Transfer-Encoding in HTTP/1.0");
     if (head.content_length) return reject("Content-Length and Transfer-Encoding");
     // The only framing weft accepts: exactly one coding, chunked, without parameters.
-    if (codings.size() != 1 || !same_ci(codings.front(), "chunked")) return reject("Transfer-Encoding not just chunked");
+    if (codings.size() != 1 || !same_ci(codings.front(), "chunked"))
+      return reject("Transfer-Encoding not just chunked");
     head.chunked = true;
   }
   if (head.content_length && *head.content_length > limits.max_body) return reject("body too large");

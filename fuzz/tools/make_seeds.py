@@ -221,6 +221,13 @@ CONNECTIONS = [
     b"POST /h/echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\nfffff\r\n",
     b"POST /h/echo HTTP/1.1\r\n" + H + b"Content-Length: 10\r\n\r\nabc",
     b"GET / HTTP/1.1\r\nHo",
+    b"GET /s/a.txt HTTP/1.1\r\n" + H + b"Range: bytes=0-9,100-199,-5\r\n\r\nGET /s/a.txt HTTP/1.1\r\n" + H + b"Range: bytes=5-\r\n\r\n",
+    b"GET /s/ HTTP/1.1\r\n" + H + b"\r\nGET /s/sub HTTP/1.1\r\n" + H + b"\r\nGET /s/empty/?format=json HTTP/1.1\r\n" + H + b"\r\n",
+    b"GET /s/a.txt HTTP/1.1\r\n" + H + b"Accept-Encoding: gzip\r\nIf-None-Match: \"x\"\r\n\r\nHEAD /s/sub/b.bin HTTP/1.1\r\n" + H + b"If-Modified-Since: Thu, 01 Jan 2099 00:00:00 GMT\r\n\r\n",
+    b"GET /s/.hidden HTTP/1.1\r\n" + H + b"\r\nGET /s/../x HTTP/1.1\r\n" + H + b"\r\nGET /s/%2e%2e/x HTTP/1.1\r\n" + H + b"\r\nOPTIONS /s/a.txt HTTP/1.1\r\n" + H + b"\r\n",
+    b"GET /s/a.txt HTTP/1.1\r\n" + H + b"Range: bytes=5000-\r\n\r\nPOST /s/a.txt HTTP/1.1\r\n" + H + b"Content-Length: 3\r\n\r\nabcGET /s/nope HTTP/1.1\r\n" + H + b"\r\n",
+    b"GET /prepared HTTP/1.1\r\n" + H + b"\r\nHEAD /prepared HTTP/1.0\r\n\r\n",
+    b"POST /prepared HTTP/1.1\r\n" + H + b"Content-Length: 4\r\n\r\nbodyGET /prepared HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n",
     b"\r\n\r\nGET /fixed HTTP/1.1\r\n" + H + b"\r\n\r\n",
 ]
 # Flags (fuzz/checks/connection_check.cpp): 3 busy pool, 4 drain, 5 finish, 6 timer, 7 few requests.

@@ -77,7 +77,7 @@ class Server {
   /// built on a pool worker). See StaticOptions for what is served and how.
   /// Throws std::invalid_argument when `directory` is not a readable directory
   /// or `options` is invalid. Routes registered with route() win over it.
-  Server& static_dir(std::string_view prefix, std::string directory, StaticOptions options = {});
+  Server& static_dir(std::string_view prefix, const std::string& directory, StaticOptions options = {});
 
   /// Binds every listener and starts the loops and the pool; returns once the
   /// server accepts connections. Throws std::system_error (e.g. address in use)

@@ -63,7 +63,9 @@ class ThreadPool {
   explicit ThreadPool(Options options);
 
   /// shutdown(): queued jobs still run, then every worker is joined.
-  ~ThreadPool();
+  // shutdown() throws only when called from one of the pool's own jobs (a worker cannot join
+  // itself); from the destructor that is a bug that std::terminate reports.
+  ~ThreadPool();  // NOLINT(bugprone-exception-escape)
 
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

@@ -32,7 +32,7 @@ struct FastResponse {
 };
 
 /// Files up to this size are answered from memory.
-inline constexpr std::uint64_t kFastBodyInMemoryMax = 16 * 1024;
+inline constexpr std::uint64_t kFastBodyInMemoryMax = std::uint64_t{16} * 1024;
 
 /// True when `head` asks for the plain representation only: no If-* field, no Range, and no
 /// Accept-Encoding when `has_variants`.

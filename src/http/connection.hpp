@@ -119,7 +119,7 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   };
   /// Queues `response`; a non-empty `body` replaces the response's own body.
   void queue_response(const Response& response, const ReplyInfo& info, std::vector<BodyPart> body = {});
-  void queue_error(int status, std::string_view reason);
+  void queue_error(int status, std::string_view why);
   /// The last unsent bytes chunk if `extra` more bytes may join it, else null.
   OutChunk* tail_for(std::size_t extra) noexcept;
   /// The string to append about `extra` bytes of output to (the tail chunk or a new one).

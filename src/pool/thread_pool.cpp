@@ -284,6 +284,7 @@ ThreadPool::ThreadPool(Options options) : impl_(std::make_unique<Impl>(checked(s
   impl_->start();
 }
 
+// NOLINTNEXTLINE(bugprone-exception-escape): see the declaration
 ThreadPool::~ThreadPool() { impl_->shutdown(); }
 
 bool ThreadPool::enqueue(detail::Task&& task, bool block) { return impl_->enqueue(task, block); }

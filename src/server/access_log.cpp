@@ -1,7 +1,7 @@
 #include "server/access_log.hpp"
 
 #include <fcntl.h>
-#include <limits.h>
+#include <climits>
 #include <unistd.h>
 
 #include <array>
@@ -12,7 +12,7 @@
 namespace weft::detail {
 namespace {
 
-constexpr std::size_t kFlushAt = 16 * 1024;
+constexpr std::size_t kFlushAt = std::size_t{16} * 1024;
 constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 

@@ -194,7 +194,7 @@ Server& Server::not_found(Response response) {
   return *this;
 }
 
-Server& Server::static_dir(std::string_view prefix, std::string directory, StaticOptions options) {
+Server& Server::static_dir(std::string_view prefix, const std::string& directory, StaticOptions options) {
   impl_->check_not_started();
   impl_->site_.add_static(prefix, directory, std::move(options));
   return *this;

@@ -54,9 +54,13 @@ TEST(FuzzCorpus, EveryConnectionInputKeepsTheConnectionInvariants) {
 }
 
 #if defined(WEFT_FUZZ_FILES)
-TEST(FuzzCorpus, EveryPathInputKeepsThePathInvariants) { EXPECT_GE(replay("fuzz_path", check_path), kMinSeeds); }
+TEST(FuzzCorpus, EveryPathInputKeepsThePathInvariants) {
+  EXPECT_GE(replay("fuzz_path", check_path), kMinSeeds);
+}
 
-TEST(FuzzCorpus, EveryRangeInputKeepsTheRangeInvariants) { EXPECT_GE(replay("fuzz_range", check_range), kMinSeeds); }
+TEST(FuzzCorpus, EveryRangeInputKeepsTheRangeInvariants) {
+  EXPECT_GE(replay("fuzz_range", check_range), kMinSeeds);
+}
 #endif
 
 // The reference readings the checks compare against must themselves be right on the rules they
@@ -69,7 +73,8 @@ TEST(ReferenceReadings, HeadRejectsBothFramingsAndAcceptsAPlainRequest) {
                    .complete);
   EXPECT_FALSE(reference_head("GET / HTTP/1.1\r\nHost : a\r\n\r\n", limits).complete);
   EXPECT_FALSE(reference_head("GET / HTTP/1.1\nHost: a\r\n\r\n", limits).complete);
-  const ReferenceHead ok = reference_head("\r\nGET / HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 2\r\n\r\nxx", limits);
+  const ReferenceHead ok =
+      reference_head("\r\nGET / HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 2\r\n\r\nxx", limits);
   ASSERT_TRUE(ok.complete) << ok.why;
   EXPECT_EQ(ok.consumed, 51U);
   EXPECT_EQ(ok.content_length, 2U);

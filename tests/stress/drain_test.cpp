@@ -59,26 +59,29 @@ void account(std::uint16_t port, int id, const std::atomic<bool>& stop, Ledger& 
 TEST(Drain, EveryRequestReadUnderLoadGetsACompleteResponseAndExitIsClean) {
   const fs::path log = fs::temp_directory_path() / ("weft-drain-" + std::to_string(::getpid()) + ".log");
   fs::remove(log);
-  test::WeftServer server({"-t", "64", "--shutdown-timeout", "10", "--access-log", log.string(), "--log-level",
-                           "error"});
+  test::WeftServer server(
+      {"-t", "64", "--shutdown-timeout", "10", "--access-log", log.string(), "--log-level", "error"});
   const std::uint16_t port = server.port();
 
   std::unique_ptr<test::Process> wrk;
   if (fs::exists("/usr/bin/wrk")) {
     wrk = std::make_unique<test::Process>(
-        "/usr/bin/wrk", std::vector<std::string>{"-t2", "-c50", "-d6s", "http://127.0.0.1:" + std::to_string(port) + "/"});
+        "/usr/bin/wrk",
+        std::vector<std::string>{"-t2", "-c50", "-d6s", "http://127.0.0.1:" + std::to_string(port) + "/"});
   }
   std::atomic<bool> stop{false};
   Ledger ledger;
   std::vector<std::thread> accountants;
-  for (int i = 0; i < kAccountants; ++i) accountants.emplace_back(account, port, i, std::cref(stop), std::ref(ledger));
+  for (int i = 0; i < kAccountants; ++i)
+    accountants.emplace_back(account, port, i, std::cref(stop), std::ref(ledger));
   std::this_thread::sleep_for(500ms);
 
   // 50 slow requests, all on the pool at once (-t 64), then the signal while they sleep.
   std::vector<Fd> sleepers = open_connections(port, kSleepers);
   ASSERT_EQ(sleepers.size(), static_cast<std::size_t>(kSleepers));
   for (const Fd& fd : sleepers) {
-    ASSERT_TRUE(send_all(fd.get(), "GET /sleep?ms=" + std::to_string(kSleepMs) + " HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ASSERT_TRUE(
+        send_all(fd.get(), "GET /sleep?ms=" + std::to_string(kSleepMs) + " HTTP/1.1\r\nHost: a\r\n\r\n"));
   }
   std::this_thread::sleep_for(300ms);
   const auto signalled = Clock::now();
@@ -88,7 +91,8 @@ TEST(Drain, EveryRequestReadUnderLoadGetsACompleteResponseAndExitIsClean) {
   for (const Fd& fd : sleepers) {
     const Drained d = read_until_close(fd.get(), 8s);
     const Responses r = split_responses(d.bytes);
-    if (r.statuses.size() == 1 && r.statuses.front() == 200 && r.close.front() && r.rest.empty()) ++sleepers_ok;
+    if (r.statuses.size() == 1 && r.statuses.front() == 200 && r.close.front() && r.rest.empty())
+      ++sleepers_ok;
   }
   const auto status = server.process().wait_exit(12s);
   const double exit_s = std::chrono::duration<double>(Clock::now() - signalled).count();

@@ -35,12 +35,13 @@ TEST(FdExhaustion, SaturatedServerStaysNearIdleAndRecoversWhenClientsLeave) {
   std::this_thread::sleep_for(kCpuWindow);
   const long used = cpu_ticks(server.pid()) - before;
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double cpu_percent = 100.0 * static_cast<double>(used) / static_cast<double>(sysconf(_SC_CLK_TCK)) / seconds;
+  const double cpu_percent =
+      100.0 * static_cast<double>(used) / static_cast<double>(sysconf(_SC_CLK_TCK)) / seconds;
   EXPECT_LT(cpu_percent, 5.0) << "the saturated server is busy (spinning on accept?)";
-  report("fd exhaustion, saturated", std::to_string(server_fds) + " descriptors open in weft (limit 256), CPU " +
-                                         std::to_string(cpu_percent) + " % of a core over " +
-                                         std::to_string(seconds) + " s with " + std::to_string(clients.size()) +
-                                         " clients");
+  report("fd exhaustion, saturated",
+         std::to_string(server_fds) + " descriptors open in weft (limit 256), CPU " +
+             std::to_string(cpu_percent) + " % of a core over " + std::to_string(seconds) + " s with " +
+             std::to_string(clients.size()) + " clients");
 
   // The clients leave: the server serves again, at once.
   const auto left = Clock::now();
@@ -58,8 +59,8 @@ TEST(FdExhaustion, SaturatedServerStaysNearIdleAndRecoversWhenClientsLeave) {
   int ok = 0;
   for (int i = 0; i < 50; ++i) ok += timed_get(port, "/").status == 200 ? 1 : 0;
   EXPECT_EQ(ok, 50);
-  report("fd exhaustion, recovery", "first 200 " + std::to_string(recovery_ms) + " ms after the clients left; " +
-                                        std::to_string(ok) + "/50 then");
+  report("fd exhaustion, recovery", "first 200 " + std::to_string(recovery_ms) +
+                                        " ms after the clients left; " + std::to_string(ok) + "/50 then");
 
   server.send_signal(SIGTERM);
   const auto status = server.wait_exit(10s);

@@ -35,8 +35,9 @@ const std::vector<std::string>& templates() {
 
 std::string mutate(std::string s, std::mt19937_64& rng) {
   const auto pick = [&](std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(rng() % n); };
-  static const std::vector<std::string> specials = {"\r", "\n", "\r\n", std::string(1, '\0'), ":", " ", "\t", ",", ";",
-                                                    "\x7f", "\xff", "\r\n\r\n", "%00", "/../"};
+  static const std::vector<std::string> specials = {
+      "\r", "\n",   "\r\n", std::string(1, '\0'), ":",   " ",   "\t", ",",
+      ";",  "\x7f", "\xff", "\r\n\r\n",           "%00", "/../"};
   const std::size_t mutations = 1 + pick(4);
   for (std::size_t m = 0; m < mutations; ++m) {
     switch (pick(11)) {
@@ -57,8 +58,8 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
       }
       case 4:
         if (const std::size_t at = s.find("Content-Length: "); at != std::string::npos) {
-          static const std::vector<std::string> huge = {"99999999999999999999", "18446744073709551615", "-1",
-                                                        "1048577", "5, 6", "0x10", "4294967296"};
+          static const std::vector<std::string> huge = {
+              "99999999999999999999", "18446744073709551615", "-1", "1048577", "5, 6", "0x10", "4294967296"};
           s.replace(at + 16, s.find("\r\n", at) - at - 16, huge[pick(huge.size())]);
         } else {
           s.insert(s.find("\r\n") + 2, "Content-Length: 18446744073709551615\r\n");
@@ -110,7 +111,8 @@ void attack(std::uint16_t port, std::uint64_t seed, Clock::time_point until, Tal
     if (conn.empty()) continue;
     const int fd = conn.front().get();
     // In one piece, or cut in two with a pause between.
-    const std::size_t cut = rng() % 2 == 0 ? input.size() : static_cast<std::size_t>(rng() % (input.size() + 1));
+    const std::size_t cut =
+        rng() % 2 == 0 ? input.size() : static_cast<std::size_t>(rng() % (input.size() + 1));
     (void)send_all(fd, std::string_view(input).substr(0, cut), 500ms);
     if (cut < input.size()) {
       std::this_thread::sleep_for(5ms);
@@ -131,7 +133,9 @@ void attack(std::uint16_t port, std::uint64_t seed, Clock::time_point until, Tal
     const bool statuses_ok =
         std::all_of(r.statuses.begin(), r.statuses.end(), [](int s) { return s >= 100 && s <= 599; });
     if ((!r.rest.empty() && !head_only) || !statuses_ok) {
-      if (tally.bad.size() < 5) tally.bad.push_back("sent " + std::to_string(input.size()) + " bytes, got: " + received.substr(0, 300));
+      if (tally.bad.size() < 5)
+        tally.bad.push_back("sent " + std::to_string(input.size()) +
+                            " bytes, got: " + received.substr(0, 300));
     }
   }
 }
@@ -142,14 +146,17 @@ TEST(HostileBytes, MutatedRequestsOnManyConnectionsLeaveTheServerAliveAndCorrect
   const auto until = Clock::now() + kDuration;
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back(attack, server.port(), 0x5eed0000U + static_cast<std::uint64_t>(i), until, std::ref(tally));
+    threads.emplace_back(attack, server.port(), 0x5eed0000U + static_cast<std::uint64_t>(i), until,
+                         std::ref(tally));
   }
   for (std::thread& t : threads) t.join();
 
   std::string histogram;
-  for (const auto& [status, count] : tally.statuses) histogram += " " + std::to_string(status) + "x" + std::to_string(count);
-  report("hostile bytes", std::to_string(tally.connections) + " connections, " + std::to_string(tally.bytes_sent) +
-                              " bytes in " + std::to_string(kDuration.count()) + " s; responses:" + histogram);
+  for (const auto& [status, count] : tally.statuses)
+    histogram += " " + std::to_string(status) + "x" + std::to_string(count);
+  report("hostile bytes", std::to_string(tally.connections) + " connections, " +
+                              std::to_string(tally.bytes_sent) + " bytes in " +
+                              std::to_string(kDuration.count()) + " s; responses:" + histogram);
   for (const std::string& b : tally.bad) ADD_FAILURE() << "malformed output: " << b;
   EXPECT_GT(tally.connections, 100);
 

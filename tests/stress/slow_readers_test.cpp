@@ -66,7 +66,8 @@ bool established(int fd) {
 TEST(SlowReaders, MemoryStaysBoundedOthersAreServedAndTheWriteTimerClosesThem) {
   ASSERT_GE(raise_fd_limit(kReaders + 256), kReaders + 64);
   const Site site;
-  test::WeftServer server({site.path(), "--write-timeout", "2", "--keepalive-timeout", "30", "--log-level", "error"});
+  test::WeftServer server(
+      {site.path(), "--write-timeout", "2", "--keepalive-timeout", "30", "--log-level", "error"});
   const pid_t pid = server.process().pid();
   ASSERT_EQ(timed_get(server.port(), "/small.txt").status, 200);
   const long rss_before = rss_kib(pid);
@@ -95,7 +96,8 @@ TEST(SlowReaders, MemoryStaysBoundedOthersAreServedAndTheWriteTimerClosesThem) {
   const bool all_closed = wait_for(
       [&] {
         rss_peak = std::max(rss_peak, rss_kib(pid));
-        return std::none_of(readers.begin(), readers.end(), [](const Fd& fd) { return established(fd.get()); });
+        return std::none_of(readers.begin(), readers.end(),
+                            [](const Fd& fd) { return established(fd.get()); });
       },
       kWriteTimeout + 3s);
   const double closed_after = std::chrono::duration<double>(Clock::now() - requested).count();
@@ -106,13 +108,16 @@ TEST(SlowReaders, MemoryStaysBoundedOthersAreServedAndTheWriteTimerClosesThem) {
   EXPECT_TRUE(fds_back) << open_fds(pid) << " descriptors open in weft, " << fds_before << " before";
 
   const long growth_kib = rss_peak - rss_before;
-  EXPECT_LT(growth_kib, 64 * 1024) << "RSS grew by " << growth_kib << " KiB for " << kReaders << " stalled readers";
+  EXPECT_LT(growth_kib, 64 * 1024) << "RSS grew by " << growth_kib << " KiB for " << kReaders
+                                   << " stalled readers";
   EXPECT_EQ(not_ok, 0);
-  // The first request can wait behind the loop's initial burst of 200 sendfile() calls.
-  EXPECT_LT(percentile(latencies, 100), 1000.0);
+  // The first request can wait behind the loop's initial burst of 200 sendfile() calls (which
+  // copy ~750 MiB into socket buffers: ~150 ms on an idle machine, 700 ms seen on a loaded one).
+  EXPECT_LT(percentile(latencies, 100), 2000.0);
   report("slow readers, RSS", "before " + std::to_string(rss_before / 1024) + " MiB, peak " +
-                                  std::to_string(rss_peak / 1024) + " MiB (+" + std::to_string(growth_kib / 1024) +
-                                  " MiB) with " + std::to_string(kReaders) + " readers stalled on a 4 MiB file");
+                                  std::to_string(rss_peak / 1024) + " MiB (+" +
+                                  std::to_string(growth_kib / 1024) + " MiB) with " +
+                                  std::to_string(kReaders) + " readers stalled on a 4 MiB file");
   report("slow readers, kernel TCP memory",
          "+" + std::to_string((tcp_pages_peak - tcp_pages_before) * sysconf(_SC_PAGESIZE) / (1 << 20)) +
              " MiB at the peak (system-wide socket buffers, not in weft's RSS)");
@@ -120,7 +125,8 @@ TEST(SlowReaders, MemoryStaysBoundedOthersAreServedAndTheWriteTimerClosesThem) {
                                      std::to_string(percentile(latencies, 50)) + " ms, p99 " +
                                      std::to_string(percentile(latencies, 99)) + " ms, max " +
                                      std::to_string(percentile(latencies, 100)) + " ms");
-  report("slow readers, write timer", "all closed " + std::to_string(closed_after) + " s after the request (--write-timeout 2)");
+  report("slow readers, write timer",
+         "all closed " + std::to_string(closed_after) + " s after the request (--write-timeout 2)");
 
   server.process().send_signal(SIGTERM);
   const auto status = server.process().wait_exit(10s);

@@ -42,16 +42,17 @@ class Docroot {
 
 struct Outcome {
   bool ran = false;
-  std::size_t seconds = 0;       // rows of the CSV report
-  std::size_t unavailable = 0;   // seconds in which the probe found the service unavailable
-  long max_connected = 0;        // most slow connections open at once
-  long closed_at_end = 0;        // slow connections the server had closed at the end
+  std::size_t seconds = 0;      // rows of the CSV report
+  std::size_t unavailable = 0;  // seconds in which the probe found the service unavailable
+  long max_connected = 0;       // most slow connections open at once
+  long closed_at_end = 0;       // slow connections the server had closed at the end
   std::string output;
 };
 
 // Runs slowhttptest with `args` against `url` (bounded), and reads its CSV report:
 // "Seconds,Closed,Pending,Connected,Service Available" (the last is 0 when unavailable).
-Outcome run(const std::vector<std::string>& mode_args, const std::string& url, const std::string& report_prefix) {
+Outcome run(const std::vector<std::string>& mode_args, const std::string& url,
+            const std::string& report_prefix) {
   Outcome out;
   std::vector<std::string> args = mode_args;
   args.insert(args.end(), {"-u", url, "-p", "2", "-g", "-o", report_prefix});
@@ -86,7 +87,8 @@ void expect_serving(std::uint16_t port, const std::string& target) {
 class Slowhttptest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kSlowhttptest)) GTEST_SKIP() << "slowhttptest not installed (scripts/bootstrap installs it)";
+    if (!fs::exists(kSlowhttptest))
+      GTEST_SKIP() << "slowhttptest not installed (scripts/bootstrap installs it)";
     raise_fd_limit(4096);
   }
   Docroot root_;
@@ -113,11 +115,13 @@ TEST_F(Slowhttptest, SlowBodiesForAHandlerDoNotStarveOthers) {
   config.loops = 2;
   config.body_timeout = 3s;
   Server server(config);
-  server.post("/upload", [](const Request& r) { return Response::text(200, std::to_string(r.body().size())); });
+  server.post("/upload",
+              [](const Request& r) { return Response::text(200, std::to_string(r.body().size())); });
   server.fixed("/index.html", Response::html(200, "<p>index</p>\n"));
   server.start();
-  const Outcome o = run({"-B", "-c", "1000", "-r", "500", "-i", "1", "-s", "8192", "-l", "8"},
-                        "http://127.0.0.1:" + std::to_string(server.port()) + "/upload", root_.prefix("rudy"));
+  const Outcome o =
+      run({"-B", "-c", "1000", "-r", "500", "-i", "1", "-s", "8192", "-l", "8"},
+          "http://127.0.0.1:" + std::to_string(server.port()) + "/upload", root_.prefix("rudy"));
   ASSERT_TRUE(o.ran) << o.output;
   EXPECT_GT(o.seconds, 0U);
   EXPECT_EQ(o.unavailable, 0U) << o.output;
@@ -132,9 +136,9 @@ TEST_F(Slowhttptest, SlowBodiesForAHandlerDoNotStarveOthers) {
 
 TEST_F(Slowhttptest, SlowReadersAreSurvivedAndTheServerServesAfterwards) {
   test::WeftServer server({root_.path(), "--write-timeout", "3", "--log-level", "error"});
-  const Outcome o =
-      run({"-X", "-c", "500", "-r", "250", "-l", "8", "-k", "2", "-n", "1", "-w", "16", "-y", "64", "-z", "32"},
-          "http://127.0.0.1:" + std::to_string(server.port()) + "/big.txt", root_.prefix("slowread"));
+  const Outcome o = run(
+      {"-X", "-c", "500", "-r", "250", "-l", "8", "-k", "2", "-n", "1", "-w", "16", "-y", "64", "-z", "32"},
+      "http://127.0.0.1:" + std::to_string(server.port()) + "/big.txt", root_.prefix("slowread"));
   ASSERT_TRUE(o.ran) << o.output;
   EXPECT_GT(o.seconds, 0U);
   // Not asserted: availability *during* the attack. Each slow reader pins up to tcp_wmem's

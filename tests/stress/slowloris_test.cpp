@@ -91,8 +91,10 @@ TEST(Slowloris, LegitimateClientsGet200FastWhileSlowHeadsAreDroppedAtTheDeadline
     if (got_408[i]) ++with_408;
     if (closed_at[i] == Clock::time_point{}) continue;
     // The deadline runs from accept (between `opened` and the first byte) for the whole head.
-    early_ms.push_back(std::chrono::duration<double, std::milli>(closed_at[i] - (opened + kHeaderTimeout)).count());
-    late_ms.push_back(std::chrono::duration<double, std::milli>(closed_at[i] - (first_byte[i] + kHeaderTimeout)).count());
+    early_ms.push_back(
+        std::chrono::duration<double, std::milli>(closed_at[i] - (opened + kHeaderTimeout)).count());
+    late_ms.push_back(
+        std::chrono::duration<double, std::milli>(closed_at[i] - (first_byte[i] + kHeaderTimeout)).count());
   }
   const double min_early = early_ms.empty() ? 0 : *std::min_element(early_ms.begin(), early_ms.end());
   const double max_late = late_ms.empty() ? 0 : *std::max_element(late_ms.begin(), late_ms.end());
@@ -103,9 +105,9 @@ TEST(Slowloris, LegitimateClientsGet200FastWhileSlowHeadsAreDroppedAtTheDeadline
   const double p50 = percentile(latencies, 50);
   const double p99 = percentile(latencies, 99);
   EXPECT_LT(p99, 100.0);
-  report("slowloris legit latency", "p50 " + std::to_string(p50) + " ms, p99 " + std::to_string(p99) + " ms, max " +
-                                        std::to_string(percentile(latencies, 100)) + " ms over " +
-                                        std::to_string(latencies.size()) + " requests beside " +
+  report("slowloris legit latency", "p50 " + std::to_string(p50) + " ms, p99 " + std::to_string(p99) +
+                                        " ms, max " + std::to_string(percentile(latencies, 100)) +
+                                        " ms over " + std::to_string(latencies.size()) + " requests beside " +
                                         std::to_string(kSlowClients) + " slow connections");
   report("slowloris drop", std::to_string(slow.size() - open) + " of " + std::to_string(slow.size()) +
                                " dropped, at most " + std::to_string(max_late) +

@@ -21,7 +21,8 @@ inline const std::string kSmuggled = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"
 
 /// The whole request for `c`, sent to `path` with POST.
 inline std::string smuggling_request(const SmugglingCase& c, const std::string& path) {
-  return "POST " + path + " " + c.request_line_version + "\r\nHost: a\r\n" + c.fields + "\r\n" + c.body + kSmuggled;
+  return "POST " + path + " " + c.request_line_version + "\r\nHost: a\r\n" + c.fields + "\r\n" + c.body +
+         kSmuggled;
 }
 
 inline const std::vector<SmugglingCase>& smuggling_cases() {
@@ -35,21 +36,27 @@ inline const std::vector<SmugglingCase>& smuggling_cases() {
       {"TE_xchunked", "HTTP/1.1", "Transfer-Encoding: xchunked\r\n", "0\r\n\r\n", true},
       {"TE_chunked_identity", "HTTP/1.1", "Transfer-Encoding: chunked, identity\r\n", "0\r\n\r\n", true},
       {"TE_identity_chunked", "HTTP/1.1", "Transfer-Encoding: identity, chunked\r\n", "0\r\n\r\n", true},
-      {"TE_twice", "HTTP/1.1", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n", true},
+      {"TE_twice", "HTTP/1.1", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n",
+       true},
       {"TE_quoted", "HTTP/1.1", "Transfer-Encoding: \"chunked\"\r\n", "0\r\n\r\n", true},
       {"TE_space_before_colon", "HTTP/1.1", "Transfer-Encoding : chunked\r\n", "0\r\n\r\n", true},
       {"TE_tab_before_colon", "HTTP/1.1", "Transfer-Encoding\t: chunked\r\n", "0\r\n\r\n", true},
       {"TE_leading_space", "HTTP/1.1", " Transfer-Encoding: chunked\r\n", "0\r\n\r\n", true},
       {"TE_obs_fold", "HTTP/1.1", "Transfer-Encoding:\r\n chunked\r\n", "0\r\n\r\n", true},
-      {"TE_vertical_tab", "HTTP/1.1", "Transfer-Encoding: \x0b" "chunked\r\n", "0\r\n\r\n", true},
+      {"TE_vertical_tab", "HTTP/1.1",
+       "Transfer-Encoding: \x0b"
+       "chunked\r\n",
+       "0\r\n\r\n", true},
       {"TE_bare_CR", "HTTP/1.1", "X: a\rTransfer-Encoding: chunked\r\n", "0\r\n\r\n", true},
       {"TE_in_HTTP10", "HTTP/1.0", "Transfer-Encoding: chunked\r\n", "0\r\n\r\n", true},
       {"bare_LF_in_head", "HTTP/1.1", "Transfer-Encoding: chunked\n", "0\r\n\r\n", true},
-      {"chunk_bare_LF_size_line", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5\nhello\r\n0\r\n\r\n", false},
-      {"chunk_bare_LF_everywhere", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5\nhello\n0\n\n", false},
-      {"chunk_bare_LF_after_data", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5\r\nhello\n0\r\n\r\n", false},
-      {"chunk_size_overflow", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "10000000000000005\r\nhello\r\n0\r\n\r\n",
+      {"chunk_bare_LF_size_line", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5\nhello\r\n0\r\n\r\n",
        false},
+      {"chunk_bare_LF_everywhere", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5\nhello\n0\n\n", false},
+      {"chunk_bare_LF_after_data", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5\r\nhello\n0\r\n\r\n",
+       false},
+      {"chunk_size_overflow", "HTTP/1.1", "Transfer-Encoding: chunked\r\n",
+       "10000000000000005\r\nhello\r\n0\r\n\r\n", false},
       {"chunk_size_0x", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "0x5\r\nhello\r\n0\r\n\r\n", false},
       {"chunk_size_space", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5 \r\nhello\r\n0\r\n\r\n", false},
   };

@@ -85,7 +85,9 @@ TEST_P(Smuggling, LoopRouteAnswersOnceAndCloses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Framings, Smuggling, ::testing::ValuesIn(smuggling_cases()),
-                         [](const ::testing::TestParamInfo<SmugglingCase>& param) { return std::string(param.param.name); });
+                         [](const ::testing::TestParamInfo<SmugglingCase>& param) {
+                           return std::string(param.param.name);
+                         });
 
 }  // namespace
 }  // namespace weft::stress

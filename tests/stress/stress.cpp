@@ -129,7 +129,9 @@ bool send_all(int fd, std::string_view bytes, std::chrono::milliseconds timeout)
   return true;
 }
 
-Drained read_until_close(int fd, std::chrono::milliseconds timeout) { return read_responses(fd, SIZE_MAX, timeout); }
+Drained read_until_close(int fd, std::chrono::milliseconds timeout) {
+  return read_responses(fd, SIZE_MAX, timeout);
+}
 
 Drained read_responses(int fd, std::size_t count, std::chrono::milliseconds timeout) {
   Drained out;
@@ -171,7 +173,8 @@ Responses split_responses(std::string_view stream, bool head_request) {
     std::from_chars(head.data() + 9, head.data() + 12, status);
     std::uint64_t length = 0;
     std::string lower(head);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (const std::size_t at = lower.find("\r\ncontent-length:"); at != std::string::npos) {
       std::size_t p = at + 17;
       while (p < lower.size() && lower[p] == ' ') ++p;

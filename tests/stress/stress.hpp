@@ -65,7 +65,8 @@ struct Timed {
   int status = 0;  ///< 0 when no complete response came
   double ms = 0;
 };
-[[nodiscard]] Timed timed_get(std::uint16_t port, std::string_view target, std::chrono::milliseconds timeout = 2s);
+[[nodiscard]] Timed timed_get(std::uint16_t port, std::string_view target,
+                              std::chrono::milliseconds timeout = 2s);
 
 /// The `p`-th percentile (0-100) of `values` (nearest rank); 0 for none.
 [[nodiscard]] double percentile(std::vector<double> values, double p);

@@ -33,7 +33,9 @@ class TestHost final : public ConnectionHost {
     return r;
   }
   // The handler never finishes: these tests stop before it would.
-  bool dispatch(Connection& /*connection*/, const void* /*handler*/, Request /*request*/) override { return true; }
+  bool dispatch(Connection& /*connection*/, const void* /*handler*/, Request /*request*/) override {
+    return true;
+  }
   void access(const Connection& /*connection*/, std::string_view /*method*/, std::string_view /*target*/,
               int /*version_minor*/, int /*status*/, std::uint64_t /*body_bytes*/) override {}
   void closed(Connection& /*connection*/) override { closed_ = true; }
@@ -54,7 +56,8 @@ class Wire {
     EXPECT_TRUE(connection_->start());
   }
   void send(std::string_view bytes) {
-    EXPECT_EQ(::send(client_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+    EXPECT_EQ(::send(client_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
     settle();
   }
   // Lets the connection work (a bounded number of non-blocking rounds) and collects its output.
@@ -77,7 +80,9 @@ class Wire {
   }
   [[nodiscard]] std::size_t responses() const {
     std::size_t n = 0;
-    for (std::size_t at = received_.find("HTTP/1.1 "); at != std::string::npos; at = received_.find("HTTP/1.1 ", at + 1)) ++n;
+    for (std::size_t at = received_.find("HTTP/1.1 "); at != std::string::npos;
+         at = received_.find("HTTP/1.1 ", at + 1))
+      ++n;
     return n;
   }
   [[nodiscard]] const std::string& received() const noexcept { return received_; }
@@ -98,8 +103,9 @@ TEST(ConnectionRegression, BadChunkedFramingInADiscardedBodyClosesWithoutASecond
   // The request is answered on the loop (200) and its body dropped; the body's framing then
   // breaks (bare LF). A 400 after the 200 would be read as the answer to the next request.
   Wire wire;
-  wire.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\nabcd\n0\n\n"
-            "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
+  wire.send(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\nabcd\n0\n\n"
+      "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(wire.responses(), 1U) << wire.received();
   EXPECT_TRUE(wire.received().starts_with("HTTP/1.1 200 ")) << wire.received();
   EXPECT_TRUE(wire.ended());
