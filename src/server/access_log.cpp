@@ -1,8 +1,8 @@
 #include "server/access_log.hpp"
 
 #include <fcntl.h>
-#include <climits>
 #include <unistd.h>
+#include <climits>
 
 #include <array>
 #include <cerrno>
