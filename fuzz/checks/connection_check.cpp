@@ -171,7 +171,10 @@ Failure Driver::run(std::string_view data, const std::vector<std::size_t>& cuts,
   unread_ = 0;
   closed_ = false;
   conn_ = std::make_unique<http::Connection>(host_, net::UniqueFd(sv[0]), net::PeerAddress(), 1);
-  if (conn_->start()) conn_->on_io(EPOLLIN);
+  // As the server does: read at once, watch only if the connection lives on.
+  conn_->start();
+  conn_->on_io(EPOLLIN);
+  if (!conn_->is_closed()) static_cast<void>(conn_->watch());
 
   std::size_t start = 0;
   for (std::size_t i = 0; i < cuts.size(); ++i) {

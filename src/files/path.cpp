@@ -15,8 +15,33 @@ bool is_unreserved(unsigned char c) noexcept {
 
 }  // namespace
 
+namespace {
+
+// True when `decoded` is already in the form normalize_path produces: "/" then names joined by
+// single slashes, maybe one trailing slash, no segment that starts with '.' (so no ".", "..",
+// or hidden name), no NUL. The usual request path is; it needs no segment list.
+[[nodiscard]] bool is_canonical(std::string_view decoded) noexcept {
+  if (decoded.empty() || decoded.front() != '/') return false;
+  for (std::size_t i = 0; i < decoded.size(); ++i) {
+    const char c = decoded[i];
+    if (c == '\0') return false;
+    if (c == '/' && i + 1 < decoded.size() && (decoded[i + 1] == '/' || decoded[i + 1] == '.')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 NormalizedPath normalize_path(std::string_view decoded, HiddenFiles hidden) {
   NormalizedPath result;
+  if (is_canonical(decoded)) {
+    std::string_view names = decoded.substr(1);
+    if (!names.empty() && names.back() == '/') names.remove_suffix(1);
+    result.status = 200;
+    result.trailing_slash = decoded.back() == '/';
+    result.relative = names.empty() ? std::string_view(".") : names;
+    return result;
+  }
   if (!decoded.empty() && decoded.front() != '/') return result;
   if (decoded.find('\0') != std::string_view::npos) return result;
 

@@ -28,7 +28,7 @@ constexpr std::size_t kOutputHighWater = std::size_t{256} * 1024;
 // Small bodies are copied next to their head so that one write sends both.
 constexpr std::size_t kCoalesceMax = std::size_t{16} * 1024;
 constexpr std::size_t kMaxIov = 16;
-constexpr std::size_t kSendfileChunk = std::size_t{1024} * 1024;
+constexpr std::size_t kSendfileChunk = std::size_t{256} * 1024;
 
 bool has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
 
@@ -39,12 +39,13 @@ Connection::Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress 
 
 Connection::~Connection() = default;
 
-bool Connection::start() {
+void Connection::start() { arm(TimerKind::kHeader); }
+
+bool Connection::watch() {
   if (!host_.loop().add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this)) {
     close();
     return false;
   }
-  arm(TimerKind::kHeader);
   return true;
 }
 
@@ -238,14 +239,21 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   net::ByteBuffer& in = *input_;
   ++requests_;
   const ReplyInfo info{head.method_token, head.target, head.version_minor, head.method == Method::kHead};
-  std::optional<std::string> path = decode_path(head.path);
-  if (!path) {
-    queue_error(400, "bad percent-encoding in the path");
-    return;
+  // Most paths hold no escape: they are their own decoding, used in place.
+  std::string decoded;
+  std::string_view path = head.path;
+  if (needs_decoding(path)) {
+    std::optional<std::string> d = decode_path(path);
+    if (!d) {
+      queue_error(400, "bad percent-encoding in the path");
+      return;
+    }
+    decoded = std::move(*d);
+    path = decoded;
   }
   keep_alive_ = head.keep_alive && host_.mode() == HostMode::kRunning &&
                 requests_ < host_.config().max_requests_per_connection;
-  Route route = host_.route(head, *path);
+  Route route = host_.route(head, path);
   const std::optional<std::uint64_t> body_length = head.body_length();  // nullopt: chunked
   const bool has_body = !body_length || *body_length > 0;
 
@@ -279,7 +287,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   Request::Parts parts;
   parts.method = head.method_token;
   parts.target = head.target;
-  parts.path_decoded = *path;
+  parts.path_decoded = path;
   parts.query = head.query;
   parts.host = head.host;
   const std::string peer = peer_.to_string();
@@ -511,7 +519,7 @@ void Connection::queue_parts(std::vector<BodyPart>& parts) {
       continue;
     }
     if (part.length == 0) continue;
-    OutChunk& chunk = out_.emplace_back();
+    OutChunk& chunk = new_chunk(false);
     chunk.file = std::move(part.file);
     chunk.file_offset = part.offset;
     chunk.file_left = part.length;
@@ -520,10 +528,29 @@ void Connection::queue_parts(std::vector<BodyPart>& parts) {
 
 std::string& Connection::output_tail(std::size_t extra) {
   if (OutChunk* tail = tail_for(extra)) return tail->bytes;
-  return out_.emplace_back().bytes;
+  std::string& bytes = new_chunk(true).bytes;
+  bytes.reserve(extra);
+  return bytes;
 }
 
-Connection::OutChunk* Connection::tail_for(std::size_t extra) noexcept {
+void Connection::release_output() {
+  for (OutChunk& chunk : out_) {
+    if (chunk.bytes.capacity() != 0) host_.give_bytes(std::move(chunk.bytes));
+  }
+  out_.clear();
+  out_head_ = 0;
+  host_.give_chunks(std::move(out_));
+  out_ = {};
+}
+
+OutChunk& Connection::new_chunk(bool with_bytes) {
+  if (out_.capacity() == 0) out_ = host_.take_chunks();
+  OutChunk& chunk = out_.emplace_back();
+  if (with_bytes) chunk.bytes = host_.take_bytes();
+  return chunk;
+}
+
+OutChunk* Connection::tail_for(std::size_t extra) noexcept {
   if (out_head_ < out_.size() && !out_.back().file && out_.back().bytes.size() + extra <= kCoalesceMax * 4) {
     return &out_.back();
   }
@@ -536,7 +563,7 @@ void Connection::queue_bytes(std::string_view bytes) {
     tail->bytes.append(bytes);
     return;
   }
-  out_.emplace_back().bytes.assign(bytes);
+  new_chunk(true).bytes.assign(bytes);
 }
 
 void Connection::queue_owned(std::string&& bytes) {
@@ -545,7 +572,7 @@ void Connection::queue_owned(std::string&& bytes) {
     tail->bytes.append(bytes);
     return;
   }
-  out_.emplace_back().bytes = std::move(bytes);
+  new_chunk(false).bytes = std::move(bytes);
 }
 
 bool Connection::flush() {
@@ -576,10 +603,15 @@ bool Connection::flush() {
         iov[count].iov_len = out_[i].bytes.size() - out_[i].sent;
         ++count;
       }
-      msghdr msg{};
-      msg.msg_iov = iov.data();
-      msg.msg_iovlen = count;
-      const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+      ssize_t n = 0;
+      if (count == 1) {  // the usual case; send() spares the kernel the msghdr and iovec import
+        n = ::send(fd_.get(), iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+      } else {
+        msghdr msg{};
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = count;
+        n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+      }
       if (n > 0) {
         progress = true;
         auto left = static_cast<std::size_t>(n);
@@ -600,11 +632,7 @@ bool Connection::flush() {
       return progress;
     }
   }
-  if (out_head_ == out_.size() && !out_.empty()) {
-    out_.clear();
-    out_head_ = 0;
-    if (state_ == State::kIdle) out_.shrink_to_fit();
-  }
+  if (out_head_ == out_.size() && !out_.empty()) release_output();
   return progress;
 }
 
@@ -701,8 +729,7 @@ void Connection::close() {
   input_->consume(input_->size());
   in_ = net::ByteBuffer();
   host_.give_parser(std::move(parser_));
-  out_.clear();
-  out_head_ = 0;
+  release_output();
   host_.closed(*this);
 }
 

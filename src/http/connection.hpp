@@ -40,8 +40,14 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
-  /// Registers with the loop and arms the header timer. False when epoll refuses (then closed()).
-  bool start();
+  /// Arms the header timer. The connection is not yet watched by epoll: a freshly accepted
+  /// socket usually holds its request already (the listener defers accept until data arrives),
+  /// so the host calls on_io(EPOLLIN) at once and watch() only if the connection lives on. A
+  /// request answered with close then costs no epoll_ctl at all.
+  void start();
+  /// Registers with the loop (edge-triggered; epoll reports readiness that arrived before).
+  /// False when epoll refuses (then closed()). Call once, and only while !is_closed().
+  bool watch();
 
   void on_io(std::uint32_t events) override;
   /// The armed timer fired (the host pops it from `kind`'s list).
@@ -70,15 +76,6 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     kClosing,     // flushing the last response, then linger
     kLinger,      // write side shut; dropping input until EOF or timeout
     kClosed,
-  };
-
-  // One chunk of output: bytes, or a file range sent with sendfile.
-  struct OutChunk {
-    std::string bytes;
-    std::size_t sent = 0;
-    std::shared_ptr<const net::UniqueFd> file;
-    std::uint64_t file_offset = 0;
-    std::uint64_t file_left = 0;
   };
 
   // State of a request routed to a handler, while its body arrives and the handler runs.
@@ -130,6 +127,10 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   void queue_parts(std::vector<BodyPart>& parts);
   void queue_bytes(std::string_view bytes);
   void queue_owned(std::string&& bytes);
+  /// A new chunk at the end of out_, whose bytes (if `with_bytes`) come from the loop's spares.
+  OutChunk& new_chunk(bool with_bytes);
+  /// Empties out_ (all of it sent, or the connection closing), giving its storage to the loop.
+  void release_output();
 
   ConnectionHost& host_;
   net::UniqueFd fd_;

@@ -37,6 +37,15 @@ struct BodyPart {
   [[nodiscard]] std::uint64_t size() const noexcept { return file ? length : bytes.size(); }
 };
 
+/// One chunk of a connection's output: bytes, or a file range sent with sendfile.
+struct OutChunk {
+  std::string bytes;
+  std::size_t sent = 0;
+  std::shared_ptr<const net::UniqueFd> file;
+  std::uint64_t file_offset = 0;
+  std::uint64_t file_left = 0;
+};
+
 /// What to do with a request whose head has arrived.
 struct Route {
   enum class Kind : std::uint8_t {
@@ -109,6 +118,34 @@ class ConnectionHost {
   void give_parser(std::unique_ptr<RequestParser> parser) {
     if (parser && spare_parsers_.size() < kMaxSpares) spare_parsers_.push_back(std::move(parser));
   }
+  /// An empty output byte string, with capacity when a spare is at hand. Together with
+  /// take_chunks() this keeps the answer to a request free of heap allocation.
+  [[nodiscard]] std::string take_bytes() {
+    if (spare_bytes_.empty()) return {};
+    std::string bytes = std::move(spare_bytes_.back());
+    spare_bytes_.pop_back();
+    return bytes;
+  }
+  /// Keeps `bytes`' storage for any connection of this loop (not when it has grown large).
+  void give_bytes(std::string&& bytes) {
+    if (bytes.capacity() <= kMaxSpareBytes && spare_bytes_.size() < kMaxSpares) {
+      bytes.clear();
+      spare_bytes_.push_back(std::move(bytes));
+    }
+  }
+  /// An empty list of output chunks, with capacity when a spare is at hand.
+  [[nodiscard]] std::vector<OutChunk> take_chunks() {
+    if (spare_chunks_.empty()) return {};
+    std::vector<OutChunk> chunks = std::move(spare_chunks_.back());
+    spare_chunks_.pop_back();
+    return chunks;
+  }
+  /// Keeps the storage of `chunks` (which must be empty) for any connection of this loop.
+  void give_chunks(std::vector<OutChunk>&& chunks) {
+    if (chunks.capacity() != 0 && chunks.capacity() <= kMaxSpareChunks && spare_chunks_.size() < kMaxSpares) {
+      spare_chunks_.push_back(std::move(chunks));
+    }
+  }
   /// The loop's read buffer: a connection reads into it and parses there,
   /// and moves what is left unprocessed into its own buffer before it
   /// returns to the loop. Empty between connection calls.
@@ -143,10 +180,14 @@ class ConnectionHost {
   // Spares kept per loop: enough for a burst of busy connections, bounded so
   // that idle connections really give their memory back.
   static constexpr std::size_t kMaxSpares = 64;
+  static constexpr std::size_t kMaxSpareBytes = std::size_t{16} * 1024;
+  static constexpr std::size_t kMaxSpareChunks = 64;
 
   const Config& config_;
   const ParserLimits limits_;
   std::vector<std::unique_ptr<RequestParser>> spare_parsers_;
+  std::vector<std::string> spare_bytes_;
+  std::vector<std::vector<OutChunk>> spare_chunks_;
   net::ByteBuffer scratch_;
   net::EventLoop& loop_;
   Timers timers_;

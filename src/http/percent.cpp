@@ -25,9 +25,16 @@ namespace {
 
 }  // namespace
 
+bool needs_decoding(std::string_view raw) noexcept {
+  for (const char c : raw) {
+    if (c == '%' || c == '\0') return true;
+  }
+  return false;
+}
+
 std::optional<std::string> decode_path(std::string_view raw) {
   // Most paths hold no escape at all: one scan, one copy.
-  if (raw.find_first_of(std::string_view("%\0", 2)) == std::string_view::npos) return std::string(raw);
+  if (!needs_decoding(raw)) return std::string(raw);
 
   std::string out;
   out.reserve(raw.size());

@@ -24,6 +24,10 @@ namespace weft::http {
 /// characters after it) or when the result would hold a NUL byte ("%00" or a raw NUL).
 [[nodiscard]] std::optional<std::string> decode_path(std::string_view raw);
 
+/// False when `raw` holds neither '%' nor NUL: then decode_path(raw) would be `raw` itself, and
+/// the caller can use it as it is, without a copy.
+[[nodiscard]] bool needs_decoding(std::string_view raw) noexcept;
+
 /// Decodes one name or value of a query string ("a+b%21" -> "a b!"): '+' becomes a space, a valid
 /// %XX escape becomes its byte (%00 included), anything else (a '%' not followed by two hex
 /// digits) is copied unchanged. Never fails.

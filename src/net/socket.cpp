@@ -57,6 +57,14 @@ UniqueFd listen_tcp(const Endpoint& endpoint, int backlog) {
     throw_errno(errno, "bind " + where);
   }
   if (::listen(fd.get(), backlog) != 0) throw_errno(errno, "listen on " + where);
+  // Deferred accept (nginx "listen ... deferred"; h2o does it by default): the kernel hands
+  // over a connection once its first bytes have arrived, so the first read after accept4
+  // finds the request and a one-request connection never needs epoll. A client that
+  // connects and stays silent is accepted after about a second anyway (the kernel then
+  // completes the handshake on the next ACK), and the header timeout applies from there.
+  // Best effort: without it, the first read just finds nothing.
+  const int defer_seconds = 1;
+  (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
   return fd;
 }
 

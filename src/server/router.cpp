@@ -269,7 +269,7 @@ void collect_methods(const Node& node, std::string_view rest, bool at_end,
 
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match result;
-  if (path.empty() || path.front() != '/') return result;
+  if (size_ == 0 || path.empty() || path.front() != '/') return result;  // `weft DIR` has no routes
   const std::string_view rest = path.substr(1);
   const bool at_end = rest.empty();  // "/" is the root itself, not the root plus an empty segment
 

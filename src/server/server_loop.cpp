@@ -131,7 +131,9 @@ void ServerLoop::accept_ready() {
     http::Connection* raw = connection.get();
     connections_.emplace(id, std::move(connection));
     shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
-    if (raw->start()) raw->on_io(EPOLLIN);  // the request often arrives with the connection
+    raw->start();
+    raw->on_io(EPOLLIN);  // the request usually came with the connection (deferred accept)
+    if (!raw->is_closed() && !raw->watch()) continue;
     if (mode() != http::HostMode::kRunning) {
       raw->on_mode_change();
       return;

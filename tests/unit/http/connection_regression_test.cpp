@@ -53,7 +53,8 @@ class Wire {
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv.data()), 0);
     client_ = net::UniqueFd(sv[1]);
     connection_ = std::make_unique<Connection>(host_, net::UniqueFd(sv[0]), net::PeerAddress(), 1);
-    EXPECT_TRUE(connection_->start());
+    connection_->start();
+    EXPECT_TRUE(connection_->watch());
   }
   void send(std::string_view bytes) {
     EXPECT_EQ(::send(client_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL),

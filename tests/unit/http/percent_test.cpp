@@ -8,6 +8,7 @@ namespace {
 
 using weft::http::decode_path;
 using weft::http::decode_query_component;
+using weft::http::needs_decoding;
 
 TEST(DecodePath, ReturnsAPlainPathUnchanged) { EXPECT_EQ(decode_path("/a/b.html"), "/a/b.html"); }
 
@@ -38,6 +39,17 @@ TEST(DecodePath, RejectsATruncatedEscape) {
 TEST(DecodePath, RejectsAnEncodedNul) { EXPECT_EQ(decode_path("/a%00b"), std::nullopt); }
 
 TEST(DecodePath, RejectsARawNul) { EXPECT_EQ(decode_path(std::string_view("/a\0b", 4)), std::nullopt); }
+
+// The connection uses a path in place when needs_decoding() is false: that must mean exactly
+// "decode_path would return it unchanged".
+TEST(NeedsDecoding, IsFalseExactlyWhenDecodingChangesNothing) {
+  for (const std::string_view p : {"/", "/a/b.html", "/a+b", "/a b", "/\xC3\xA9", ""}) {
+    EXPECT_FALSE(needs_decoding(p)) << p;
+    EXPECT_EQ(decode_path(p), std::string(p)) << p;
+  }
+  for (const std::string_view p : {"/a%41", "%", "/a%2", "/%zz"}) EXPECT_TRUE(needs_decoding(p)) << p;
+  EXPECT_TRUE(needs_decoding(std::string_view("/a\0b", 4)));
+}
 
 TEST(DecodePath, DecodesEveryByteButNul) {
   for (int byte = 1; byte < 256; ++byte) {
