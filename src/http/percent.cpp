@@ -1,5 +1,6 @@
 #include "http/percent.hpp"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace weft::http {
@@ -26,10 +27,7 @@ namespace {
 }  // namespace
 
 bool needs_decoding(std::string_view raw) noexcept {
-  for (const char c : raw) {
-    if (c == '%' || c == '\0') return true;
-  }
-  return false;
+  return std::ranges::any_of(raw, [](char c) { return c == '%' || c == '\0'; });
 }
 
 std::optional<std::string> decode_path(std::string_view raw) {
