@@ -104,7 +104,9 @@ class Driver {
   // One round; true when anything moved.
   bool round() {
     loop_.poll(net::Clock::now());
-    bool moved = conn_ && !host_.connection_closed() && host_.run_pending(*conn_);
+    bool moved = host_.has_resumes();
+    host_.run_resumes();
+    moved = (conn_ && !host_.connection_closed() && host_.run_pending(*conn_)) || moved;
     std::array<char, 16 * 1024> chunk{};
     for (;;) {
       const ssize_t n = ::recv(client_, chunk.data(), chunk.size(), MSG_DONTWAIT);

@@ -28,7 +28,10 @@ constexpr std::size_t kOutputHighWater = std::size_t{256} * 1024;
 // Small bodies are copied next to their head so that one write sends both.
 constexpr std::size_t kCoalesceMax = std::size_t{16} * 1024;
 constexpr std::size_t kMaxIov = 16;
-constexpr std::size_t kSendfileChunk = std::size_t{256} * 1024;
+// Bytes one connection may write per turn of the loop before the others get theirs (nginx
+// sendfile_max_chunk, lighttpd's 256 KiB per event). Without it one large response fills the
+// client's receive window in one go and the transfer stalls on zero-window probes.
+constexpr std::size_t kWriteBudgetPerTurn = std::size_t{256} * 1024;
 
 bool has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
 
@@ -37,7 +40,9 @@ bool has_no_body(int status) { return status < 200 || status == 204 || status ==
 Connection::Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id)
     : host_(host), fd_(std::move(fd)), peer_(peer), id_(id) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (resume_queued_) host_.cancel_resume(*this);
+}
 
 void Connection::start() { arm(TimerKind::kHeader); }
 
@@ -63,6 +68,26 @@ void Connection::on_io(std::uint32_t events) {
   if ((events & (EPOLLRDHUP | EPOLLHUP)) != 0) hangup_seen_ = true;
   if ((events & EPOLLOUT) != 0) writable_ = true;
   drive();
+}
+
+void Connection::on_resume() {
+  resume_queued_ = false;
+  if (state_ == State::kClosed) return;
+  drive();
+}
+
+void ConnectionHost::run_resumes() {
+  resuming_.swap(resumes_);
+  // By index: a resumed connection may cancel another one's entry (nulled, never erased here).
+  for (std::size_t i = 0; i < resuming_.size(); ++i) {
+    if (Connection* connection = resuming_[i]) connection->on_resume();
+  }
+  resuming_.clear();
+}
+
+void ConnectionHost::cancel_resume(Connection& connection) noexcept {
+  std::erase(resumes_, &connection);
+  std::replace(resuming_.begin(), resuming_.end(), &connection, static_cast<Connection*>(nullptr));
 }
 
 void Connection::drive() {
@@ -577,15 +602,24 @@ void Connection::queue_owned(std::string&& bytes) {
 
 bool Connection::flush() {
   bool progress = false;
+  std::size_t budget = kWriteBudgetPerTurn;
   while (writable_ && out_head_ < out_.size()) {
+    if (budget == 0) {
+      if (!resume_queued_) {
+        resume_queued_ = true;
+        host_.resume_later(*this);
+      }
+      break;
+    }
     OutChunk& front = out_[out_head_];
     if (front.file) {
       auto offset = static_cast<off_t>(front.file_offset);
       const ssize_t n =
           ::sendfile(fd_.get(), front.file->get(), &offset,
-                     static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, kSendfileChunk)));
+                     static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, kWriteBudgetPerTurn)));
       if (n > 0) {
         progress = true;
+        budget -= std::min(budget, static_cast<std::size_t>(n));
         front.file_offset += static_cast<std::uint64_t>(n);
         front.file_left -= static_cast<std::uint64_t>(n);
         if (front.file_left == 0) ++out_head_;
@@ -603,17 +637,22 @@ bool Connection::flush() {
         iov[count].iov_len = out_[i].bytes.size() - out_[i].sent;
         ++count;
       }
+      // A file follows these bytes (a response head, usually): let the kernel fill the segment
+      // with the file's first bytes instead of pushing the head out alone.
+      const bool file_follows = out_head_ + count < out_.size() && out_[out_head_ + count].file != nullptr;
+      const int flags = MSG_NOSIGNAL | (file_follows ? MSG_MORE : 0);
       ssize_t n = 0;
       if (count == 1) {  // the usual case; send() spares the kernel the msghdr and iovec import
-        n = ::send(fd_.get(), iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+        n = ::send(fd_.get(), iov[0].iov_base, iov[0].iov_len, flags);
       } else {
         msghdr msg{};
         msg.msg_iov = iov.data();
         msg.msg_iovlen = count;
-        n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+        n = ::sendmsg(fd_.get(), &msg, flags);
       }
       if (n > 0) {
         progress = true;
+        budget -= std::min(budget, static_cast<std::size_t>(n));
         auto left = static_cast<std::size_t>(n);
         while (left > 0) {
           OutChunk& c = out_[out_head_];
@@ -720,6 +759,10 @@ void Connection::on_mode_change() {
 void Connection::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  if (resume_queued_) {
+    host_.cancel_resume(*this);
+    resume_queued_ = false;
+  }
   disarm();
   timer_ = TimerKind::kNone;
   // Closing the socket removes it from epoll (weft never duplicates it), so

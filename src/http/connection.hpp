@@ -50,6 +50,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   bool watch();
 
   void on_io(std::uint32_t events) override;
+  /// Continues writing after the host's resume_later() (see ConnectionHost::run_resumes).
+  void on_resume();
   /// The armed timer fired (the host pops it from `kind`'s list).
   void on_timeout(TimerKind kind);
   /// The handler's response for the dispatched request (loop thread).
@@ -143,6 +145,7 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   bool writable_ = true;
   bool peer_eof_ = false;
   bool hangup_seen_ = false;
+  bool resume_queued_ = false;  // in the host's resume list
   bool nodelay_ = false;  // TCP_NODELAY set (on the first keep-alive turn)  // an event carried
                           // EPOLLRDHUP/EPOLLHUP: read until EOF
   bool keep_alive_ = true;

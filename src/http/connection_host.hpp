@@ -151,6 +151,17 @@ class ConnectionHost {
   /// returns to the loop. Empty between connection calls.
   [[nodiscard]] net::ByteBuffer& scratch() noexcept { return scratch_; }
 
+  /// Asks for `connection`.on_resume() in the next turn of the loop: it has used its write
+  /// budget for this turn with output left, and the socket is still writable (edge-triggered
+  /// epoll will not say so again). The host's loop must call run_resumes() once per turn, before
+  /// it destroys closed connections, and not wait in epoll while has_resumes().
+  void resume_later(Connection& connection) { resumes_.push_back(&connection); }
+  [[nodiscard]] bool has_resumes() const noexcept { return !resumes_.empty(); }
+  /// Resumes the connections queued before this call (defined with Connection).
+  void run_resumes();
+  /// Forgets `connection`'s pending resume (it is closing or going away).
+  void cancel_resume(Connection& connection) noexcept;
+
   /// Decides how to answer `head`, whose path decodes to `path`.
   [[nodiscard]] virtual Route route(const RequestHead& head, std::string_view path) = 0;
   /// Runs `handler` with `request` off the loop; the result comes back through
@@ -188,6 +199,8 @@ class ConnectionHost {
   std::vector<std::unique_ptr<RequestParser>> spare_parsers_;
   std::vector<std::string> spare_bytes_;
   std::vector<std::vector<OutChunk>> spare_chunks_;
+  std::vector<Connection*> resumes_;
+  std::vector<Connection*> resuming_;
   net::ByteBuffer scratch_;
   net::EventLoop& loop_;
   Timers timers_;

@@ -56,7 +56,8 @@ ServerLoop::~ServerLoop() {
 
 void ServerLoop::run() {
   for (;;) {
-    event_loop.poll(next_deadline());
+    // Connections that used their write budget continue after one look at epoll.
+    event_loop.poll(has_resumes() ? event_loop.now() : next_deadline());
     const net::Clock::time_point now = event_loop.now();
     expire_timers();
     if (now >= resume_accept_ && listener_ && mode() == http::HostMode::kRunning) {
@@ -69,6 +70,7 @@ void ServerLoop::run() {
       log_.flush();
       next_log_flush_ = net::Clock::time_point::max();
     }
+    run_resumes();
     graveyard_.clear();
     if ((stop_now_ || mode() != http::HostMode::kRunning) && connections_.empty()) break;
   }

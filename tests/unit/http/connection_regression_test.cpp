@@ -65,6 +65,7 @@ class Wire {
   void settle() {
     for (int i = 0; i < 20; ++i) {
       loop_.poll(net::Clock::now());
+      host_.run_resumes();
       std::array<char, 4096> chunk{};
       ssize_t n = 0;
       while ((n = ::recv(client_.get(), chunk.data(), chunk.size(), MSG_DONTWAIT)) > 0) {
