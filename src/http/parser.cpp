@@ -57,6 +57,26 @@ constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
   return has_byte_below(word ^ (kOnes * n), 1);
 }
 
+// Whether the field name `name` (tchars only, already checked) equals `lower`, a lower-case
+// name of letters and '-', ignoring case. Exact for such names: OR-ing 0x20 maps 'A'-'Z' onto
+// 'a'-'z' and leaves '-' alone, and the only other byte it could map onto '-' is CR, never a
+// tchar.
+[[nodiscard]] bool name_is(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  std::size_t i = 0;
+  for (; i + sizeof(std::uint64_t) <= name.size(); i += sizeof(std::uint64_t)) {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    std::memcpy(&a, name.data() + i, sizeof a);
+    std::memcpy(&b, lower.data() + i, sizeof b);
+    if ((a | (kOnes * 0x20)) != b) return false;
+  }
+  for (; i < name.size(); ++i) {
+    if ((static_cast<unsigned char>(name[i]) | 0x20U) != static_cast<unsigned char>(lower[i])) return false;
+  }
+  return true;
+}
+
 // Whether every byte of `s` has class `cls`, screening 8 bytes at a time with `suspect`.
 template <typename Suspect>
 [[nodiscard]] bool all_of_class(std::string_view s, std::uint8_t cls, Suspect suspect) noexcept {
@@ -290,10 +310,12 @@ ParseResult RequestParser::result() const noexcept {
 
 ParseResult RequestParser::parse(std::string_view buffer) noexcept {
   if (phase_ == Phase::kError) return result();
-  if (buffer.data() != base_ || buffer.size() < scan_pos_) {
-    // The buffer moved (or this is the first call): views taken so far would dangle, so parse
-    // again from the first byte. Equality of addresses is all that is compared. A buffer that
-    // shrank breaks the contract; starting over at least keeps every read inside it.
+  if (base_ == nullptr) {
+    base_ = buffer.data();  // the first call since reset(): nothing to start over
+  } else if (buffer.data() != base_ || buffer.size() < scan_pos_) {
+    // The buffer moved: views taken so far would dangle, so parse again from the first byte.
+    // Equality of addresses is all that is compared. A buffer that shrank breaks the
+    // contract; starting over at least keeps every read inside it.
     reset();
     base_ = buffer.data();
   }
@@ -497,7 +519,7 @@ ParseError RequestParser::on_field_line(std::string_view line) noexcept {
   // The fields that decide framing and connection handling; dispatch on length first.
   switch (name.size()) {
     case 4:
-      if (iequals(name, "host")) {
+      if (name_is(name, "host")) {
         // RFC 9112 3.2: more than one Host, or an invalid one, is a 400.
         if (++host_count_ > 1) return ParseError::kDuplicateHost;
         if (!is_valid_host(value)) return ParseError::kBadHost;
@@ -507,16 +529,16 @@ ParseError RequestParser::on_field_line(std::string_view line) noexcept {
       }
       break;
     case 6:
-      if (iequals(name, "expect")) on_expect(value);
+      if (name_is(name, "expect")) on_expect(value);
       break;
     case 10:
-      if (iequals(name, "connection")) on_connection(value);
+      if (name_is(name, "connection")) on_connection(value);
       break;
     case 14:
-      if (iequals(name, "content-length")) return on_content_length(value);
+      if (name_is(name, "content-length")) return on_content_length(value);
       break;
     case 17:
-      if (iequals(name, "transfer-encoding")) {
+      if (name_is(name, "transfer-encoding")) {
         // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
         if (head_.version_minor == 0) return ParseError::kTransferEncodingInHttp10;
         return on_transfer_encoding(value);
