@@ -57,24 +57,33 @@ constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
   return has_byte_below(word ^ (kOnes * n), 1);
 }
 
+// Compares one word of a field name, lowered by OR-ing 0x20 into every byte, with `lower`.
+template <typename Word>
+[[nodiscard]] bool lowered_word_equals(const char* name, const char* lower) noexcept {
+  Word a = 0;
+  Word b = 0;
+  std::memcpy(&a, name, sizeof a);
+  std::memcpy(&b, lower, sizeof b);
+  return (a | static_cast<Word>(kOnes * 0x20)) == b;
+}
+
 // Whether the field name `name` (tchars only, already checked) equals `lower`, a lower-case
 // name of letters and '-', ignoring case. Exact for such names: OR-ing 0x20 maps 'A'-'Z' onto
 // 'a'-'z' and leaves '-' alone, and the only other byte it could map onto '-' is CR, never a
 // tchar.
+// The names weft looks for have 4 to 17 bytes: compared in words, the last one overlapping.
 [[nodiscard]] bool name_is(std::string_view name, std::string_view lower) noexcept {
-  if (name.size() != lower.size()) return false;
-  std::size_t i = 0;
-  for (; i + sizeof(std::uint64_t) <= name.size(); i += sizeof(std::uint64_t)) {
-    std::uint64_t a = 0;
-    std::uint64_t b = 0;
-    std::memcpy(&a, name.data() + i, sizeof a);
-    std::memcpy(&b, lower.data() + i, sizeof b);
-    if ((a | (kOnes * 0x20)) != b) return false;
+  const std::size_t n = name.size();
+  if (n != lower.size()) return false;
+  if (n < sizeof(std::uint32_t)) return detail::iequals(name, lower);
+  if (n < sizeof(std::uint64_t)) {
+    return lowered_word_equals<std::uint32_t>(name.data(), lower.data()) &&
+           lowered_word_equals<std::uint32_t>(name.data() + n - 4, lower.data() + n - 4);
   }
-  for (; i < name.size(); ++i) {
-    if ((static_cast<unsigned char>(name[i]) | 0x20U) != static_cast<unsigned char>(lower[i])) return false;
+  for (std::size_t i = 0; i + sizeof(std::uint64_t) < n; i += sizeof(std::uint64_t)) {
+    if (!lowered_word_equals<std::uint64_t>(name.data() + i, lower.data() + i)) return false;
   }
-  return true;
+  return lowered_word_equals<std::uint64_t>(name.data() + n - 8, lower.data() + n - 8);
 }
 
 // Whether every byte of `s` has class `cls`, screening 8 bytes at a time with `suspect`.

@@ -83,6 +83,31 @@ std::string request_with_header(std::string_view field_line) {
 
 // ---- valid requests --------------------------------------------------------------------------
 
+// The framing fields are recognised in any letter case, and only by their exact name: a name
+// one byte off (an underscore for the hyphen, a suffix) is an ordinary field. A parser that
+// matched such names loosely would read a body length a front end ignored (smuggling).
+TEST(Parser, RecognisesFramingFieldNamesInAnyCaseAndOnlyExactly) {
+  EXPECT_EQ(Parsed("GET / HTTP/1.1\r\nhOsT: a\r\n\r\n").head().host, "a");
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHOST: a\r\nhost: b\r\n\r\n"), ParseError::kDuplicateHost);
+  EXPECT_EQ(Parsed(request_with_header("CONTENT-length: 7")).head().content_length, 7U);
+  EXPECT_EQ(Parsed(request_with_header("cOnNeCtIoN: CLOSE")).head().keep_alive, false);
+  EXPECT_EQ(Parsed(request_with_header("Transfer-ENCODING: chunked")).head().chunked, true);
+  EXPECT_EQ(Parsed(request_with_header("EXPECT: 100-continue")).head().expect_continue, true);
+  for (const std::string_view near_miss :
+       {"Content_Length: 7", "Content-Lengths: 7", "Content-Lengt: 7", "XContent-Length: 7", "Content-Length7: 7",
+        "Transfer_Encoding: chunked", "Transfer-Encodinf: chunked", "Connection_: close", "Expect_: 1"}) {
+    const Parsed p(request_with_header(near_miss));
+    ASSERT_TRUE(p.complete()) << near_miss;
+    EXPECT_FALSE(p.head().content_length.has_value()) << near_miss;
+    EXPECT_FALSE(p.head().chunked) << near_miss;
+    EXPECT_TRUE(p.head().keep_alive) << near_miss;
+    EXPECT_FALSE(p.head().expect_continue) << near_miss;
+  }
+  const Parsed hosts("GET / HTTP/1.1\r\nHost: a\r\nHosts: b\r\nHost_: c\r\n\r\n");
+  ASSERT_TRUE(hosts.complete());
+  EXPECT_EQ(hosts.head().host, "a");
+}
+
 TEST(Parser, ParsesSimpleGet) {
   constexpr std::string_view text = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n";
   const Parsed p(text);
