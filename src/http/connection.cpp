@@ -78,9 +78,10 @@ void Connection::on_resume() {
 
 void ConnectionHost::run_resumes() {
   resuming_.swap(resumes_);
-  // By index: a resumed connection may cancel another one's entry (nulled, never erased here).
-  for (std::size_t i = 0; i < resuming_.size(); ++i) {
-    if (Connection* connection = resuming_[i]) connection->on_resume();
+  // A resumed connection may cancel another one's entry: it is nulled in place, never erased,
+  // and new entries go to resumes_, so this vector does not change size while it is walked.
+  for (Connection* const& connection : resuming_) {
+    if (connection != nullptr) connection->on_resume();
   }
   resuming_.clear();
 }
