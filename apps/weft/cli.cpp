@@ -218,6 +218,11 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
       ->type_name("N")
       ->check(positive_size)
       ->capture_default_str();
+  app.add_option("--send-buffer", config.send_buffer,
+                 "SO_SNDBUF of each connection in bytes (caps what a stalled reader pins); 0 = kernel's")
+      ->type_name("BYTES")
+      ->check(whole_number(0, std::size_t{1} << 30))
+      ->capture_default_str();
   app.add_option("--max-queued", config.max_queued, "Handler jobs waiting for a worker; beyond -> 503")
       ->type_name("N")
       ->check(positive_size)

@@ -42,6 +42,12 @@ struct Config {
   /// 64 + 1/16 of the limit for listeners, logs and files being sent).
   /// nginx 512/worker, h2o 1024.
   std::size_t max_connections = 10000;
+  /// SO_SNDBUF of every accepted socket, in bytes; 0 = the kernel's choice (auto-tuned up to
+  /// net.ipv4.tcp_wmem's maximum, 4 MiB on Debian). A cap bounds the kernel memory a client
+  /// that stops reading can pin (a few hundred stalled readers of large files otherwise put the
+  /// whole host's TCP under memory pressure), at the price of one connection's throughput on
+  /// long, fast links. nginx: `listen ... sndbuf=`.
+  std::size_t send_buffer = 0;
 
   // ---- timers ----
   std::chrono::milliseconds header_timeout{30'000};  ///< whole head -> 408 + close. hyper 30 s, nginx 60 s

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <system_error>
 
@@ -142,6 +144,11 @@ std::string PeerAddress::to_string() const {
 void set_nodelay(int fd) noexcept {
   const int one = 1;
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void set_send_buffer(int fd, std::size_t bytes) noexcept {
+  const int value = static_cast<int>(std::min<std::size_t>(bytes, std::numeric_limits<int>::max() / 2));
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, sizeof value);
 }
 
 }  // namespace weft::net

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -57,5 +58,7 @@ class PeerAddress {
 
 /// Sets TCP_NODELAY (best effort: a failure only costs latency).
 void set_nodelay(int fd) noexcept;
+/// Sets SO_SNDBUF of `fd` to `bytes` (the kernel doubles it for its bookkeeping); best effort.
+void set_send_buffer(int fd, std::size_t bytes) noexcept;
 
 }  // namespace weft::net

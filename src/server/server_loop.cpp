@@ -121,6 +121,7 @@ void ServerLoop::accept_ready() {
       return;  // EAGAIN, or a connection that died in the backlog (ECONNABORTED...)
     }
     net::UniqueFd conn_fd(fd);
+    if (shared_.config.send_buffer != 0) net::set_send_buffer(fd, shared_.config.send_buffer);
     const std::size_t exit_after = shared_.config.exit_after;
     if (exit_after != 0) {
       const std::size_t n = shared_.accepted.fetch_add(1, std::memory_order_relaxed) + 1;

@@ -57,6 +57,7 @@ TEST(Cli, HelpExitsZeroAndListsEveryFlag) {
                            "--max-requests-per-connection",
                            "--max-connections",
                            "--max-queued",
+                           "--send-buffer",
                            "--header-timeout",
                            "--body-timeout",
                            "--keepalive-timeout",
@@ -109,6 +110,12 @@ TEST(Cli, BadBindAddressIsAUsageError) {
 TEST(Cli, UnknownFlagIsAUsageError) { expect_usage_error(run_weft({"--frobnicate"}), 2, "--frobnicate"); }
 
 TEST(Cli, MissingOptionValueIsAUsageError) { expect_usage_error(run_weft({"--port"}), 2, "port"); }
+
+TEST(Cli, BadSendBufferIsAUsageError) {
+  expect_usage_error(run_weft({"--send-buffer", "lots"}), 2, "send-buffer");
+  expect_usage_error(run_weft({"--send-buffer", "2147483648"}), 2, "send-buffer");
+  expect_usage_error(run_weft({"--send-buffer", "-1"}), 2, "send-buffer");
+}
 
 TEST(Cli, TwoRootsIsAUsageError) { expect_usage_error(run_weft({"/tmp", "/var"}), 2, "/var"); }
 

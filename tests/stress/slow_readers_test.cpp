@@ -134,5 +134,36 @@ TEST(SlowReaders, MemoryStaysBoundedOthersAreServedAndTheWriteTimerClosesThem) {
   EXPECT_EQ(status->code, 0);
 }
 
+// With --send-buffer the kernel can hold only about twice that per stalled reader (it doubles
+// SO_SNDBUF for its bookkeeping): 200 readers x 2 x 256 KiB = 100 MiB, where the default
+// auto-tuned buffers took ~750 MiB in the test above.
+TEST(SlowReaders, SendBufferCapsTheKernelMemoryTheyPin) {
+  ASSERT_GE(raise_fd_limit(kReaders + 256), kReaders + 64);
+  const Site site;
+  test::WeftServer server({site.path(), "--send-buffer", "262144", "--write-timeout", "2", "--log-level", "error"});
+  ASSERT_EQ(timed_get(server.port(), "/small.txt").status, 200);
+  std::vector<Fd> readers = open_connections(server.port(), kReaders, kClientRcvbuf);
+  ASSERT_EQ(readers.size(), kReaders);
+  const long tcp_pages_before = tcp_kernel_pages();
+  long tcp_pages_peak = tcp_pages_before;
+  for (const Fd& fd : readers) ASSERT_TRUE(send_all(fd.get(), "GET /big.bin HTTP/1.1\r\nHost: slow\r\n\r\n"));
+  int not_ok = 0;
+  for (const auto start = Clock::now(); Clock::now() - start < 1500ms;) {
+    tcp_pages_peak = std::max(tcp_pages_peak, tcp_kernel_pages());
+    if (timed_get(server.port(), "/small.txt").status != 200) ++not_ok;
+    std::this_thread::sleep_for(20ms);
+  }
+  const long grown_mib = (tcp_pages_peak - tcp_pages_before) * sysconf(_SC_PAGESIZE) / (1 << 20);
+  EXPECT_LT(grown_mib, 200) << "kernel TCP memory grew by " << grown_mib << " MiB with --send-buffer 262144";
+  EXPECT_EQ(not_ok, 0);
+  report("slow readers, kernel TCP memory with --send-buffer 262144",
+         "+" + std::to_string(grown_mib) + " MiB at the peak for " + std::to_string(kReaders) + " readers");
+  readers.clear();
+  server.process().send_signal(SIGTERM);
+  const auto status = server.process().wait_exit(10s);
+  ASSERT_TRUE(status && status->exited);
+  EXPECT_EQ(status->code, 0);
+}
+
 }  // namespace
 }  // namespace weft::stress
