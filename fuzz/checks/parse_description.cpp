@@ -23,8 +23,9 @@ std::string describe(const ParseResult& r, std::string_view buffer) {
     case ParseStatus::kNeedMore:
       return "need-more consumed=" + std::to_string(r.consumed);
     case ParseStatus::kError:
-      return "error " + std::to_string(http::status_code(r.error)) + " " + std::string(http::reason(r.error)) +
-             " consumed=" + std::to_string(r.consumed) + (r.head != nullptr ? " with head" : "");
+      return "error " + std::to_string(http::status_code(r.error)) + " " +
+             std::string(http::reason(r.error)) + " consumed=" + std::to_string(r.consumed) +
+             (r.head != nullptr ? " with head" : "");
     case ParseStatus::kComplete:
       break;
   }

@@ -144,10 +144,9 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   bool readable_ = true;  // edge-triggered: true until a read returns EAGAIN
   bool writable_ = true;
   bool peer_eof_ = false;
-  bool hangup_seen_ = false;
+  bool hangup_seen_ = false;    // an event carried EPOLLRDHUP/EPOLLHUP: read until EOF
   bool resume_queued_ = false;  // in the host's resume list
-  bool nodelay_ = false;  // TCP_NODELAY set (on the first keep-alive turn)  // an event carried
-                          // EPOLLRDHUP/EPOLLHUP: read until EOF
+  bool nodelay_ = false;        // TCP_NODELAY set (on the first keep-alive turn)
   bool keep_alive_ = true;
   bool unread_input_ = false;  // input was dropped unread: linger before closing
   std::uint32_t requests_ = 0;

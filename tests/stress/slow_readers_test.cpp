@@ -140,7 +140,8 @@ TEST(SlowReaders, MemoryStaysBoundedOthersAreServedAndTheWriteTimerClosesThem) {
 TEST(SlowReaders, SendBufferCapsTheKernelMemoryTheyPin) {
   ASSERT_GE(raise_fd_limit(kReaders + 256), kReaders + 64);
   const Site site;
-  test::WeftServer server({site.path(), "--send-buffer", "262144", "--write-timeout", "2", "--log-level", "error"});
+  test::WeftServer server(
+      {site.path(), "--send-buffer", "262144", "--write-timeout", "2", "--log-level", "error"});
   ASSERT_EQ(timed_get(server.port(), "/small.txt").status, 200);
   std::vector<Fd> readers = open_connections(server.port(), kReaders, kClientRcvbuf);
   ASSERT_EQ(readers.size(), kReaders);

@@ -128,7 +128,8 @@ TEST(PercentEncode, KeepsOnlyUnreservedBytes) {
 // A path already in canonical form takes a short cut; prefixing "/." (a dot segment, which the
 // short cut refuses) sends the same path through the general walk: both must agree.
 TEST(NormalizePath, CanonicalPathsAgreeWithTheGeneralWalk) {
-  for (const std::string_view p : {"/", "/a", "/a/", "/a/b.c", "/a/b/", "/x y/z~", "/\\..\\", "/a..b/c.", "/a;/b"}) {
+  for (const std::string_view p :
+       {"/", "/a", "/a/", "/a/b.c", "/a/b/", "/x y/z~", "/\\..\\", "/a..b/c.", "/a;/b"}) {
     for (const HiddenFiles h : {HiddenFiles::kRefuse, HiddenFiles::kServe}) {
       const auto fast = normalize_path(p, h);
       const auto walked = normalize_path("/." + std::string(p), h);

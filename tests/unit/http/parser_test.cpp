@@ -94,8 +94,9 @@ TEST(Parser, RecognisesFramingFieldNamesInAnyCaseAndOnlyExactly) {
   EXPECT_EQ(Parsed(request_with_header("Transfer-ENCODING: chunked")).head().chunked, true);
   EXPECT_EQ(Parsed(request_with_header("EXPECT: 100-continue")).head().expect_continue, true);
   for (const std::string_view near_miss :
-       {"Content_Length: 7", "Content-Lengths: 7", "Content-Lengt: 7", "XContent-Length: 7", "Content-Length7: 7",
-        "Transfer_Encoding: chunked", "Transfer-Encodinf: chunked", "Connection_: close", "Expect_: 1"}) {
+       {"Content_Length: 7", "Content-Lengths: 7", "Content-Lengt: 7", "XContent-Length: 7",
+        "Content-Length7: 7", "Transfer_Encoding: chunked", "Transfer-Encodinf: chunked",
+        "Connection_: close", "Expect_: 1"}) {
     const Parsed p(request_with_header(near_miss));
     ASSERT_TRUE(p.complete()) << near_miss;
     EXPECT_FALSE(p.head().content_length.has_value()) << near_miss;
