@@ -142,13 +142,7 @@ class Driver {
     settle();
   }
   void fire_timer() {
-    http::Timers& t = host_.timers();
-    const std::pair<net::TimerList*, http::TimerKind> lists[] = {{&t.header, http::TimerKind::kHeader},
-                                                                 {&t.body, http::TimerKind::kBody},
-                                                                 {&t.keepalive, http::TimerKind::kKeepAlive},
-                                                                 {&t.write, http::TimerKind::kWrite},
-                                                                 {&t.linger, http::TimerKind::kLinger}};
-    for (const auto& [list, kind] : lists) {
+    for (const auto& [list, kind] : host_.timers().lists()) {
       if (list->pop_expired(net::Clock::time_point::max()) != nullptr) conn_->on_timeout(kind);
     }
   }

@@ -706,29 +706,12 @@ void Connection::update_timer(bool read_progress, bool write_progress) {
 }
 
 void Connection::arm(TimerKind kind) {
-  Timers& t = host_.timers();
-  const net::Clock::time_point now = host_.loop().now();
   timer_ = kind;
-  switch (kind) {
-    case TimerKind::kHeader:
-      t.header.arm(*this, now);
-      break;
-    case TimerKind::kBody:
-      t.body.arm(*this, now);
-      break;
-    case TimerKind::kKeepAlive:
-      t.keepalive.arm(*this, now);
-      break;
-    case TimerKind::kWrite:
-      t.write.arm(*this, now);
-      break;
-    case TimerKind::kLinger:
-      t.linger.arm(*this, now);
-      break;
-    case TimerKind::kNone:
-      disarm();
-      break;
+  if (kind == TimerKind::kNone) {
+    disarm();
+    return;
   }
+  host_.timers().list(kind).arm(*this, host_.loop().now());
 }
 
 void Connection::on_timeout(TimerKind kind) {

@@ -31,8 +31,6 @@
 
 namespace weft::http {
 
-enum class TimerKind : std::uint8_t { kNone, kHeader, kBody, kKeepAlive, kWrite, kLinger };
-
 class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
  public:
   Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id);

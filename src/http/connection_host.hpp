@@ -4,6 +4,8 @@
 // writing); the host decides what to answer (routes), runs handlers on the
 // pool, logs, and owns the connection. Loop thread only.
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -74,6 +76,9 @@ enum class HostMode : std::uint8_t {
   kDraining,   ///< stop(): as kFinishing, and connections that have sent nothing are closed too
 };
 
+/// The timeout a connection waits on (at most one at a time).
+enum class TimerKind : std::uint8_t { kNone, kHeader, kBody, kKeepAlive, kWrite, kLinger };
+
 /// The timers of one loop, one list per kind of timeout.
 struct Timers {
   explicit Timers(const Config& c)
@@ -90,6 +95,28 @@ struct Timers {
   /// reset that destroys the response in flight (RFC 9112 9.6; nginx
   /// lingering_timeout 5 s).
   net::TimerList linger{std::chrono::seconds(2)};
+
+  /// Every list with the kind of timeout it holds, in the order a loop expires them.
+  [[nodiscard]] std::array<std::pair<net::TimerList*, TimerKind>, 5> lists() noexcept {
+    return {{{&header, TimerKind::kHeader},
+             {&body, TimerKind::kBody},
+             {&keepalive, TimerKind::kKeepAlive},
+             {&write, TimerKind::kWrite},
+             {&linger, TimerKind::kLinger}}};
+  }
+  /// The list of `kind`, which is not kNone.
+  [[nodiscard]] net::TimerList& list(TimerKind kind) noexcept {
+    for (const auto& [timers, k] : lists()) {
+      if (k == kind) return *timers;
+    }
+    return linger;  // not reached: every kind but kNone has its list
+  }
+  /// The earliest deadline over all lists (time_point::max() when none is armed).
+  [[nodiscard]] net::Clock::time_point next_deadline() noexcept {
+    net::Clock::time_point d = net::Clock::time_point::max();
+    for (const auto& [timers, kind] : lists()) d = std::min(d, timers->next_deadline());
+    return d;
+  }
 };
 
 class ConnectionHost {

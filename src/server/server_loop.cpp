@@ -78,22 +78,13 @@ void ServerLoop::run() {
 }
 
 net::Clock::time_point ServerLoop::next_deadline() const {
-  const http::Timers& t = const_cast<ServerLoop*>(this)->timers();
-  net::Clock::time_point d = std::min(
-      {t.header.next_deadline(), t.body.next_deadline(), t.keepalive.next_deadline(), t.write.next_deadline(),
-       t.linger.next_deadline(), resume_accept_, drain_deadline_, next_log_flush_});
-  return d;
+  return std::min({const_cast<ServerLoop*>(this)->timers().next_deadline(), resume_accept_, drain_deadline_,
+                   next_log_flush_});
 }
 
 void ServerLoop::expire_timers() {
-  http::Timers& t = timers();
   const net::Clock::time_point now = event_loop.now();
-  const std::pair<net::TimerList*, http::TimerKind> lists[] = {{&t.header, http::TimerKind::kHeader},
-                                                               {&t.body, http::TimerKind::kBody},
-                                                               {&t.keepalive, http::TimerKind::kKeepAlive},
-                                                               {&t.write, http::TimerKind::kWrite},
-                                                               {&t.linger, http::TimerKind::kLinger}};
-  for (const auto& [list, kind] : lists) {
+  for (const auto& [list, kind] : timers().lists()) {
     while (net::TimerNode* node = list->pop_expired(now))
       static_cast<http::Connection*>(node)->on_timeout(kind);
   }
