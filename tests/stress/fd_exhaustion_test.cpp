@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "clean_exit.hpp"
 #include "stress.hpp"
 
 namespace weft::stress {
@@ -62,10 +63,7 @@ TEST(FdExhaustion, SaturatedServerStaysNearIdleAndRecoversWhenClientsLeave) {
   report("fd exhaustion, recovery", "first 200 " + std::to_string(recovery_ms) +
                                         " ms after the clients left; " + std::to_string(ok) + "/50 then");
 
-  server.send_signal(SIGTERM);
-  const auto status = server.wait_exit(10s);
-  ASSERT_TRUE(status && status->exited);
-  EXPECT_EQ(status->code, 0);
+  expect_clean_exit(server);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "clean_exit.hpp"
 #include "stress.hpp"
 
 namespace weft::stress {
@@ -174,10 +175,7 @@ TEST(HostileBytes, MutatedRequestsOnManyConnectionsLeaveTheServerAliveAndCorrect
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(reply->status, expected);
   }
-  server.process().send_signal(SIGTERM);
-  const auto status = server.process().wait_exit(10s);
-  ASSERT_TRUE(status && status->exited);
-  EXPECT_EQ(status->code, 0) << server.process().err();
+  expect_clean_exit(server.process());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "clean_exit.hpp"
 #include "stress.hpp"
 
 namespace weft::stress {
@@ -128,10 +129,7 @@ TEST(SlowReaders, MemoryStaysBoundedOthersAreServedAndTheWriteTimerClosesThem) {
   report("slow readers, write timer",
          "all closed " + std::to_string(closed_after) + " s after the request (--write-timeout 2)");
 
-  server.process().send_signal(SIGTERM);
-  const auto status = server.process().wait_exit(10s);
-  ASSERT_TRUE(status && status->exited);
-  EXPECT_EQ(status->code, 0);
+  expect_clean_exit(server.process());
 }
 
 // With --send-buffer the kernel can hold only about twice that per stalled reader (it doubles
@@ -160,10 +158,7 @@ TEST(SlowReaders, SendBufferCapsTheKernelMemoryTheyPin) {
   report("slow readers, kernel TCP memory with --send-buffer 262144",
          "+" + std::to_string(grown_mib) + " MiB at the peak for " + std::to_string(kReaders) + " readers");
   readers.clear();
-  server.process().send_signal(SIGTERM);
-  const auto status = server.process().wait_exit(10s);
-  ASSERT_TRUE(status && status->exited);
-  EXPECT_EQ(status->code, 0);
+  expect_clean_exit(server.process());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <thread>
 
+#include "clean_exit.hpp"
 #include "stress.hpp"
 
 namespace weft::stress {
@@ -112,10 +113,7 @@ TEST(Slowloris, LegitimateClientsGet200FastWhileSlowHeadsAreDroppedAtTheDeadline
   report("slowloris drop", std::to_string(slow.size() - open) + " of " + std::to_string(slow.size()) +
                                " dropped, at most " + std::to_string(max_late) +
                                " ms after their deadline; " + std::to_string(with_408) + " got a 408 first");
-  server.process().send_signal(SIGTERM);
-  const auto status = server.process().wait_exit(10s);
-  ASSERT_TRUE(status && status->exited);
-  EXPECT_EQ(status->code, 0);
+  expect_clean_exit(server.process());
 }
 
 }  // namespace
