@@ -12,7 +12,7 @@
 namespace weft::test {
 namespace {
 
-class Files : public ::testing::Test {
+class Files : public SharedTreeServer<Files> {
  protected:
   static void SetUpTestSuite() {
     tree_ = new StaticTree();
@@ -32,16 +32,7 @@ class Files : public ::testing::Test {
     }
     server_ = new WeftServer(serve_args(*tree_));
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete tree_;
-  }
-  static std::uint16_t port() { return server_->port(); }
-  static StaticTree* tree_;
-  static WeftServer* server_;
 };
-StaticTree* Files::tree_ = nullptr;
-WeftServer* Files::server_ = nullptr;
 
 TEST_F(Files, ServesAFileWithTypeLengthValidatorsAndNosniff) {
   const auto r = get(port(), "/a.txt");

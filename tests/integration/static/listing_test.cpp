@@ -28,7 +28,7 @@ const std::vector<std::string>& tricky_names() {
   return names;
 }
 
-class Listings : public ::testing::Test {
+class Listings : public SharedTreeServer<Listings> {
  protected:
   static void SetUpTestSuite() {
     tree_ = new StaticTree();
@@ -41,16 +41,7 @@ class Listings : public ::testing::Test {
     tree_->write("dir/sub dir/deeper/x", "x");
     server_ = new WeftServer(serve_args(*tree_));
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete tree_;
-  }
-  static std::uint16_t port() { return server_->port(); }
-  static StaticTree* tree_;
-  static WeftServer* server_;
 };
-StaticTree* Listings::tree_ = nullptr;
-WeftServer* Listings::server_ = nullptr;
 
 std::vector<std::string> hrefs(const std::string& html) {
   std::vector<std::string> out;

@@ -10,7 +10,7 @@
 namespace weft::test {
 namespace {
 
-class Precompressed : public ::testing::Test {
+class Precompressed : public SharedTreeServer<Precompressed> {
  protected:
   static void SetUpTestSuite() {
     tree_ = new StaticTree();
@@ -25,18 +25,10 @@ class Precompressed : public ::testing::Test {
     tree_->write("orphan.txt.gz", "no base file");
     server_ = new WeftServer(serve_args(*tree_));
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete tree_;
-  }
   static std::optional<HttpResponse> fetch_with(const char* target, const std::string& accept_encoding) {
     return get(server_->port(), target, {"Accept-Encoding: " + accept_encoding});
   }
-  static StaticTree* tree_;
-  static WeftServer* server_;
 };
-StaticTree* Precompressed::tree_ = nullptr;
-WeftServer* Precompressed::server_ = nullptr;
 
 TEST_F(Precompressed, PrefersBrotliThenZstdThenGzip) {
   struct Case {

@@ -56,7 +56,7 @@ std::vector<Part> parse_multipart(const std::string& body, const std::string& bo
   }
 }
 
-class Ranges : public ::testing::Test {
+class Ranges : public SharedTreeServer<Ranges> {
  protected:
   static void SetUpTestSuite() {
     tree_ = new StaticTree();
@@ -66,20 +66,12 @@ class Ranges : public ::testing::Test {
     const auto first = get(server_->port(), "/f.txt");
     etag_ = first && first->header("ETag") ? *first->header("ETag") : std::string();
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete tree_;
-  }
   static std::optional<HttpResponse> range(const std::string& spec, std::vector<std::string> more = {}) {
     more.push_back("Range: " + spec);
     return get(server_->port(), "/f.txt", more);
   }
-  static StaticTree* tree_;
-  static WeftServer* server_;
   static std::string etag_;
 };
-StaticTree* Ranges::tree_ = nullptr;
-WeftServer* Ranges::server_ = nullptr;
 std::string Ranges::etag_;
 
 TEST_F(Ranges, SingleRangesAre206WithContentRange) {

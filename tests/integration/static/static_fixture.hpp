@@ -3,6 +3,9 @@
 // the served root, and one-request helpers with extra header fields. Every call is bounded in
 // time (the harness's deadlines).
 
+#include <gtest/gtest.h>
+
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -56,5 +59,22 @@ class StaticTree {
 /// A weft serving `tree` with `extra` flags, and `--loops 2 --threads 2` unless `extra` sets them.
 [[nodiscard]] std::vector<std::string> serve_args(const StaticTree& tree,
                                                   std::vector<std::string> extra = {});
+
+/// A test suite that shares one StaticTree and one weft serving it. The suite's own
+/// SetUpTestSuite creates tree_, fills it and starts server_ (serve_args); this base stops weft
+/// and removes the tree after the suite. One pair of statics per Suite type.
+template <typename Suite>
+class SharedTreeServer : public ::testing::Test {
+ protected:
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    delete tree_;
+    tree_ = nullptr;
+  }
+  static std::uint16_t port() { return server_->port(); }
+  static inline StaticTree* tree_ = nullptr;
+  static inline WeftServer* server_ = nullptr;
+};
 
 }  // namespace weft::test

@@ -16,7 +16,7 @@ constexpr const char* kLastModified = "Sun, 13 Sep 2020 12:26:40 GMT";
 constexpr const char* kBefore = "Sun, 13 Sep 2020 12:26:39 GMT";
 constexpr const char* kAfter = "Sun, 13 Sep 2020 12:26:41 GMT";
 
-class Validators : public ::testing::Test {
+class Validators : public SharedTreeServer<Validators> {
  protected:
   static void SetUpTestSuite() {
     tree_ = new StaticTree();
@@ -26,20 +26,12 @@ class Validators : public ::testing::Test {
     const auto first = get(server_->port(), "/f.txt");
     etag_ = first && first->header("ETag") ? *first->header("ETag") : std::string();
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete tree_;
-  }
   static int status(const std::vector<std::string>& headers, const char* method = "GET") {
     const auto r = request(server_->port(), method, "/f.txt", headers);
     return r ? r->status : -1;
   }
-  static StaticTree* tree_;
-  static WeftServer* server_;
   static std::string etag_;
 };
-StaticTree* Validators::tree_ = nullptr;
-WeftServer* Validators::server_ = nullptr;
 std::string Validators::etag_;
 
 TEST_F(Validators, SendsStrongEtagAndLastModified) {
