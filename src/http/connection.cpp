@@ -12,8 +12,8 @@
 #include <cstring>
 #include <string>
 
+#include "core/percent.hpp"
 #include "http/error_page.hpp"
-#include "http/percent.hpp"
 #include "http/response_writer.hpp"
 
 namespace weft::http {
@@ -268,8 +268,8 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   // Most paths hold no escape: they are their own decoding, used in place.
   std::string decoded;
   std::string_view path = head.path;
-  if (needs_decoding(path)) {
-    std::optional<std::string> d = decode_path(path);
+  if (core::needs_decoding(path)) {
+    std::optional<std::string> d = core::decode_path(path);
     if (!d) {
       queue_error(400, "bad percent-encoding in the path");
       return;

@@ -120,24 +120,6 @@ template <typename Suspect>
 
 }  // namespace
 
-namespace detail {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    // ASCII only: setting bit 0x20 maps 'A'-'Z' onto 'a'-'z'; the check that the lowered byte is
-    // a letter keeps e.g. '@' (0x40) and '`' (0x60) apart.
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x == y) continue;
-    const auto lx = static_cast<unsigned char>(x | 0x20U);
-    if (lx != (y | 0x20U) || lx < 'a' || lx > 'z') return false;
-  }
-  return true;
-}
-
-}  // namespace detail
-
 std::uint16_t status_code(ParseError error) noexcept {
   switch (error) {
     case ParseError::kNone:

@@ -34,6 +34,7 @@
 #include <span>
 #include <string_view>
 
+#include "core/ascii.hpp"
 #include "http/limits.hpp"
 #include "http/method.hpp"
 
@@ -268,8 +269,7 @@ inline constexpr std::array<std::uint8_t, 256> kCharClasses = [] {
 }
 [[nodiscard]] constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
-/// ASCII case-insensitive equality.
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+using core::iequals;
 
 }  // namespace detail
 

@@ -1,4 +1,4 @@
-#include "http/percent.hpp"
+#include "core/percent.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,9 @@
 
 namespace {
 
-using weft::http::decode_path;
-using weft::http::decode_query_component;
-using weft::http::needs_decoding;
+using weft::core::decode_path;
+using weft::core::decode_query_component;
+using weft::core::needs_decoding;
 
 TEST(DecodePath, ReturnsAPlainPathUnchanged) { EXPECT_EQ(decode_path("/a/b.html"), "/a/b.html"); }
 

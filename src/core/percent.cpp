@@ -1,9 +1,9 @@
-#include "http/percent.hpp"
+#include "core/percent.hpp"
 
 #include <algorithm>
 #include <cstddef>
 
-namespace weft::http {
+namespace weft::core {
 
 namespace {
 
@@ -67,4 +67,4 @@ std::string decode_query_component(std::string_view raw) {
   return out;
 }
 
-}  // namespace weft::http
+}  // namespace weft::core

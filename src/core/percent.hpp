@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace weft::http {
+namespace weft::core {
 
 /// Decodes every %XX escape (hex digits in either case) of the raw path `raw` once.
 /// "%2F" becomes '/' (the router then sees a segment boundary there; weft does not keep an
@@ -33,4 +33,4 @@ namespace weft::http {
 /// digits) is copied unchanged. Never fails.
 [[nodiscard]] std::string decode_query_component(std::string_view raw);
 
-}  // namespace weft::http
+}  // namespace weft::core

@@ -3,8 +3,8 @@
 #include <array>
 #include <cstddef>
 
-#include "http/parser.hpp"
-#include "http/percent.hpp"
+#include "core/ascii.hpp"
+#include "core/percent.hpp"
 
 namespace weft {
 
@@ -65,7 +65,7 @@ void Request::set_params(std::vector<std::pair<std::string, std::string>> params
 
 std::optional<std::string_view> Request::header(std::string_view name) const noexcept {
   for (const Header& field : headers_) {
-    if (http::detail::iequals(field.name, name)) return field.value;
+    if (core::iequals(field.name, name)) return field.value;
   }
   return std::nullopt;
 }
@@ -83,8 +83,8 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
     const std::string_view raw_name = pair.substr(0, eq);
     // Most names need no decoding: compare them without allocating.
     const bool plain = raw_name.find_first_of("%+") == std::string_view::npos;
-    if (plain ? raw_name != name : http::decode_query_component(raw_name) != name) continue;
-    return eq == std::string_view::npos ? std::string() : http::decode_query_component(pair.substr(eq + 1));
+    if (plain ? raw_name != name : core::decode_query_component(raw_name) != name) continue;
+    return eq == std::string_view::npos ? std::string() : core::decode_query_component(pair.substr(eq + 1));
   }
   return std::nullopt;
 }

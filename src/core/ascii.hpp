@@ -1,0 +1,25 @@
+#pragma once
+// ASCII helpers that every layer may use (field names, methods and tokens are ASCII by the RFCs;
+// locale-dependent <cctype> functions are not wanted for protocol bytes). Pure; any thread.
+
+#include <cstddef>
+#include <string_view>
+
+namespace weft::core {
+
+/// ASCII case-insensitive equality (bytes >= 0x80 compare exactly).
+[[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    // Setting bit 0x20 maps 'A'-'Z' onto 'a'-'z'; the check that the lowered byte is a letter
+    // keeps e.g. '@' (0x40) and '`' (0x60) apart.
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    const auto lx = static_cast<unsigned char>(x | 0x20U);
+    if (lx != (y | 0x20U) || lx < 'a' || lx > 'z') return false;
+  }
+  return true;
+}
+
+}  // namespace weft::core
