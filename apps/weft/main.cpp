@@ -18,6 +18,7 @@
 
 #include "builtin_site.hpp"
 #include "cli.hpp"
+#include "demo_streams.hpp"
 #include "shutdown_signals.hpp"
 #include "sleeper.hpp"
 #include "weft/server.hpp"
@@ -80,13 +81,16 @@ int run(int argc, char** argv) {
     }
   }
 
-  // Declared before the server: /sleep handlers hold a reference until the server is gone.
+  // Declared before the server: /sleep handlers and /events streams hold references to them
+  // until the server is gone.
   weft::app::Sleeper sleeper;
+  weft::TimerQueue timers;
   std::optional<weft::Server> server;
   try {
     server.emplace(options.config);
     if (options.root.empty()) {
       weft::app::add_builtin_site(*server, sleeper);
+      weft::app::add_demo_streams(*server, timers);
     } else {
       server->static_dir("/", options.root, options.static_options);
     }

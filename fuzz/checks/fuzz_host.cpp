@@ -10,7 +10,8 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "weft/server.hpp"
+#include "files/open_file.hpp"
+#include "weft/reply.hpp"
 
 namespace weft::fuzz {
 namespace {
@@ -21,8 +22,7 @@ constexpr std::uint64_t kFileRangeLength = 2000;
 constexpr std::size_t kHandlerBigBody = 40'000;
 constexpr std::size_t kLoopBigBody = 100'000;
 
-// The handler kinds, told apart by their address (Route::handler is opaque to the connection).
-constexpr char kHandlerTag = 'h';
+constexpr std::size_t kMaxUpload = 100'000;
 
 std::shared_ptr<const net::UniqueFd> make_file() {
   net::UniqueFd fd(::memfd_create("weft-fuzz-file", MFD_CLOEXEC));
@@ -66,6 +66,49 @@ Response run_handler(const Request& request, const std::string& file_path) {
   return Response::text(200, std::string(request.body()));
 }
 
+// The endpoints run on the fuzzer's thread when the driver says so (run_pending).
+class HandlerEndpoint final : public exchange::Endpoint {
+ public:
+  explicit HandlerEndpoint(const std::string& file_path) : file_path_(file_path) {}
+  void start(Request request, Reply reply) const noexcept override {
+    reply.send(run_handler(request, file_path_));
+  }
+
+ private:
+  const std::string& file_path_;
+};
+
+class StreamEndpoint final : public exchange::Endpoint {
+ public:
+  void start(Request request, Reply reply) const noexcept override {
+    ResponseStream stream = reply.stream(Response(200).set_header("Content-Type", "text/plain"));
+    stream.write("a");
+    stream.write(std::string(5000, 'b'));
+    stream.write(std::string(70'000, 'c'));
+    if (request.path() != "/st/cut") stream.end();
+  }
+};
+
+class UploadEndpoint final : public exchange::Endpoint {
+ public:
+  UploadEndpoint() {
+    stream_body = true;
+    max_body = kMaxUpload;
+  }
+  void start(Request request, Reply reply) const noexcept override {
+    if (request.path() == "/up/early") {
+      reply.send(Response::text(403, "no\n"));
+      return;
+    }
+    auto count = std::make_shared<std::uint64_t>(0);
+    request.body_reader().read([count](std::string_view chunk) { *count += chunk.size(); },
+                               [count, r = std::move(reply)](BodyEnd end) mutable {
+                                 if (end == BodyEnd::complete)
+                                   r.send(Response::text(200, std::to_string(*count)));
+                               });
+  }
+};
+
 }  // namespace
 
 FuzzHost::FuzzHost(const Config& config, net::EventLoop& loop)
@@ -74,6 +117,9 @@ FuzzHost::FuzzHost(const Config& config, net::EventLoop& loop)
       fixed_(Response::text(200, "fixed\n")),
       prepared_(http::prepare_response(200, fixed_.headers(), "prepared\n", config.server_name)) {
   file_path_ = "/proc/self/fd/" + std::to_string(file_->get());
+  handler_ = std::make_unique<HandlerEndpoint>(file_path_);
+  streamer_ = std::make_unique<StreamEndpoint>();
+  uploader_ = std::make_unique<UploadEndpoint>();
 #if defined(WEFT_FUZZ_FILES)
   root_ = make_root();
   StaticOptions options;
@@ -96,6 +142,8 @@ void FuzzHost::begin(bool busy) {
   set_mode(http::HostMode::kRunning);
   log_.clear();
   pending_.reset();
+  jobs_.clear();
+  news_ = false;
   busy_ = busy;
   closed_ = false;
 }
@@ -106,16 +154,23 @@ void FuzzHost::change_mode(http::HostMode mode, http::Connection& connection) {
 }
 
 bool FuzzHost::run_pending(http::Connection& connection) {
-  if (!pending_) return false;
-  const Request request = std::move(*pending_);
-  pending_.reset();
-  if (closed_) return true;
-  if (pending_handler_ == &kHandlerTag) {
-    connection.complete(run_handler(request, file_path_));
-  } else {  // a weft::Handler a route of the static-file code gave (a directory listing)
-    connection.complete((*static_cast<const Handler*>(pending_handler_))(request));
+  bool ran = false;
+  if (pending_) {
+    Dispatched d = std::move(*pending_);
+    pending_.reset();
+    d.endpoint->start(std::move(d.request), std::move(d.reply));
+    ran = true;
   }
-  return true;
+  std::vector<std::function<void()>> jobs;
+  jobs.swap(jobs_);
+  for (auto& job : jobs) job();
+  ran = ran || !jobs.empty();
+  if (news_ && !closed_) {
+    news_ = false;
+    connection.on_exchange_news();
+    ran = true;
+  }
+  return ran;
 }
 
 http::Route FuzzHost::route(const http::RequestHead& head, std::string_view path) {
@@ -127,7 +182,17 @@ http::Route FuzzHost::route(const http::RequestHead& head, std::string_view path
   http::Route route;
   if (path.starts_with("/h")) {
     route.kind = http::Route::Kind::kHandle;
-    route.handler = &kHandlerTag;
+    route.endpoint = handler_.get();
+    return route;
+  }
+  if (path.starts_with("/st")) {
+    route.kind = http::Route::Kind::kHandle;
+    route.endpoint = streamer_.get();
+    return route;
+  }
+  if (path.starts_with("/up")) {
+    route.kind = http::Route::Kind::kHandle;
+    route.endpoint = uploader_.get();
     return route;
   }
   if (path == "/f") {
@@ -153,12 +218,24 @@ http::Route FuzzHost::route(const http::RequestHead& head, std::string_view path
   return route;
 }
 
-bool FuzzHost::dispatch(http::Connection& /*connection*/, const void* handler, Request request) {
+bool FuzzHost::dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) {
   if (busy_) return false;
   if (pending_) throw std::logic_error("a second dispatch while a handler runs");
-  pending_ = std::move(request);
-  pending_handler_ = handler;
+  pending_ = Dispatched{&endpoint, std::move(request), std::move(reply)};
   return true;
+}
+
+bool FuzzHost::run_off_loop(std::function<void()> job) {
+  jobs_.push_back(std::move(job));
+  return true;
+}
+
+void FuzzHost::post_news(std::uint64_t /*connection_id*/) { news_ = true; }
+
+int FuzzHost::open_file_body(const Response& response, std::vector<http::BodyPart>& body) {
+  files::OpenedFile opened = files::open_regular_file(response.file_path());
+  if (opened.status == 200) body.push_back(http::BodyPart{{}, std::move(opened.fd), 0, opened.size});
+  return opened.status;
 }
 
 void FuzzHost::access(const http::Connection& /*connection*/, std::string_view method,

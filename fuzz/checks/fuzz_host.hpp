@@ -8,6 +8,10 @@
 // Routes (by decoded path):
 //   /h/file /h/missing /h/big /h/204 /h/304 /h/*   handler: a file, a missing file (404), a
 //                                                   40 kB text, 204, 304, or an echo of the body
+//   /st/...   handler streaming its answer: 3 writes of 1, 5000 and 70000 bytes, then end
+//             (/st/cut: dropped without end, so the response is cut short)
+//   /up/...   handler reading its body as a stream (RouteOptions::stream_body, max 100 kB),
+//             answering with the byte count; /up/early answers before reading
 //   /f        on the loop: bytes + a 2000-byte range of a file + bytes (Route::body parts)
 //   /fixed    on the loop: a constant response (Route::fixed)
 //   /prepared on the loop: a constant response rendered once (Route::prepared)
@@ -19,6 +23,7 @@
 //   anything else: a 404 built per request
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,7 +64,10 @@ class FuzzHost final : public http::ConnectionHost {
   [[nodiscard]] bool connection_closed() const noexcept { return closed_; }
 
   http::Route route(const http::RequestHead& head, std::string_view path) override;
-  bool dispatch(http::Connection& connection, const void* handler, Request request) override;
+  bool dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) override;
+  bool run_off_loop(std::function<void()> job) override;
+  void post_news(std::uint64_t connection_id) override;
+  int open_file_body(const Response& response, std::vector<http::BodyPart>& body) override;
   void access(const http::Connection& connection, std::string_view method, std::string_view target,
               int version_minor, int status, std::uint64_t body_bytes) override;
   void closed(http::Connection& connection) override;
@@ -70,8 +78,17 @@ class FuzzHost final : public http::ConnectionHost {
   Response fixed_;
   http::PreparedResponse prepared_;
   std::vector<Logged> log_;
-  std::optional<Request> pending_;
-  const void* pending_handler_ = nullptr;
+  struct Dispatched {
+    const exchange::Endpoint* endpoint = nullptr;
+    Request request;
+    Reply reply;
+  };
+  std::optional<Dispatched> pending_;
+  std::vector<std::function<void()>> jobs_;  // body deliveries, run by run_pending
+  bool news_ = false;
+  std::unique_ptr<exchange::Endpoint> handler_;
+  std::unique_ptr<exchange::Endpoint> streamer_;
+  std::unique_ptr<exchange::Endpoint> uploader_;
 #if defined(WEFT_FUZZ_FILES)
   std::string root_;  // the test root, removed by the destructor
   std::unique_ptr<files::StaticDir> static_;

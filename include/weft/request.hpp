@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "weft/body_reader.hpp"
+
 namespace weft {
 
 class Request {
@@ -50,8 +52,12 @@ class Request {
   /// The Host (or the absolute-form target's authority).
   [[nodiscard]] std::string_view host() const noexcept { return host_; }
 
-  /// The body (de-chunked); empty when there is none. Bounded by Config::max_body.
+  /// The body (de-chunked); empty when there is none. Bounded by Config::max_body (or the route's
+  /// RouteOptions::max_body). Empty for a route whose body streams: see body_reader().
   [[nodiscard]] std::string_view body() const noexcept { return body_; }
+  /// The body as a stream (RouteOptions::stream_body), or a reader that delivers body() at once.
+  /// See weft/body_reader.hpp.
+  [[nodiscard]] BodyReader body_reader() const noexcept;
 
   /// The value of route parameter `name` ("/hello/{name}"), percent-decoded; empty if no such parameter.
   [[nodiscard]] std::string_view param(std::string_view name) const noexcept;
@@ -69,6 +75,10 @@ class Request {
   static Request from_parts(const Parts& parts);
   /// Sets route parameters (names and decoded values are copied).
   void set_params(std::vector<std::pair<std::string, std::string>> params);
+  /// Makes body_reader() stream from `exchange` (the server does this for streaming routes).
+  void set_body_source(std::shared_ptr<exchange::Exchange> exchange) noexcept {
+    body_source_ = std::move(exchange);
+  }
 
  private:
   std::shared_ptr<const std::string> storage_;  // every view below points into *storage_
@@ -76,6 +86,7 @@ class Request {
   int version_minor_ = 1;
   std::vector<Header> headers_;
   std::vector<std::pair<std::string, std::string>> params_;
+  std::shared_ptr<exchange::Exchange> body_source_;
 };
 
 }  // namespace weft

@@ -14,6 +14,9 @@
 ///   });
 ///   server.run();   // blocks until stop()
 ///
+/// Handlers may also answer later or stream (AsyncHandler, weft/reply.hpp), and read a request
+/// body as it arrives (RouteOptions::stream_body, weft/body_reader.hpp).
+///
 /// Thread safety: route registration (get/post/.../static_dir) must finish
 /// before start()/run(); stop() and port() may be called from any thread,
 /// including a handler.
@@ -21,18 +24,38 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "weft/config.hpp"
+#include "weft/reply.hpp"
 #include "weft/request.hpp"
 #include "weft/response.hpp"
 #include "weft/static_options.hpp"
 
 namespace weft {
 
-/// A route handler: runs on a pool worker. An exception becomes a 500 and one log line.
+/// A route handler: runs on a pool worker and returns the answer. An exception becomes a 500
+/// and one log line.
 using Handler = std::function<Response(const Request&)>;
+
+/// An asynchronous handler: runs on a pool worker, may return at once and answer later through
+/// `reply` from any thread, or stream the answer (weft/reply.hpp). An exception thrown before
+/// the Reply was moved elsewhere becomes a 500 (the Reply answers it when destroyed).
+using AsyncHandler = std::function<void(Request, Reply)>;
+
+/// How a route reads its request body.
+struct RouteOptions {
+  /// Hand the body over as it arrives (Request::body_reader()) instead of buffering it; the
+  /// handler runs as soon as the head has arrived. For uploads of any size.
+  bool stream_body = false;
+  /// The most body bytes accepted (more -> 413 and close); nullopt = Config::max_body; 0 = no
+  /// limit (only with stream_body: a buffered body always has one).
+  std::optional<std::uint64_t> max_body = std::nullopt;
+};
 
 class Server {
  public:
@@ -52,14 +75,27 @@ class Server {
   /// GET routes also answer HEAD (the body is dropped). A known path with
   /// another method -> 405 with Allow. Throws std::invalid_argument for a bad
   /// pattern or a duplicate route; std::logic_error after start().
-  Server& route(std::string_view method, std::string_view pattern, Handler handler);
-  Server& get(std::string_view pattern, Handler handler) { return route("GET", pattern, std::move(handler)); }
-  Server& post(std::string_view pattern, Handler handler) {
-    return route("POST", pattern, std::move(handler));
+  /// `options` say how the body is read (std::invalid_argument: max_body 0 without stream_body).
+  Server& route(std::string_view method, std::string_view pattern, Handler handler,
+                RouteOptions options = {});
+  /// The same for a handler that answers through a Reply (later, from any thread, or streamed).
+  Server& route(std::string_view method, std::string_view pattern, AsyncHandler handler,
+                RouteOptions options = {});
+  template <typename F>
+  Server& get(std::string_view pattern, F&& handler, RouteOptions options = {}) {
+    return route("GET", pattern, as_handler(std::forward<F>(handler)), options);
   }
-  Server& put(std::string_view pattern, Handler handler) { return route("PUT", pattern, std::move(handler)); }
-  Server& del(std::string_view pattern, Handler handler) {
-    return route("DELETE", pattern, std::move(handler));
+  template <typename F>
+  Server& post(std::string_view pattern, F&& handler, RouteOptions options = {}) {
+    return route("POST", pattern, as_handler(std::forward<F>(handler)), options);
+  }
+  template <typename F>
+  Server& put(std::string_view pattern, F&& handler, RouteOptions options = {}) {
+    return route("PUT", pattern, as_handler(std::forward<F>(handler)), options);
+  }
+  template <typename F>
+  Server& del(std::string_view pattern, F&& handler, RouteOptions options = {}) {
+    return route("DELETE", pattern, as_handler(std::forward<F>(handler)), options);
   }
 
   /// Answers GET and HEAD of `pattern` with `response` on the event loop
@@ -102,6 +138,16 @@ class Server {
   [[nodiscard]] const Config& config() const noexcept;
 
  private:
+  // A callable taking (Request, Reply) is an AsyncHandler; anything else must be a Handler.
+  template <typename F>
+  static auto as_handler(F&& f) {
+    if constexpr (std::is_invocable_v<F&, Request, Reply>) {
+      return AsyncHandler(std::forward<F>(f));
+    } else {
+      return Handler(std::forward<F>(f));
+    }
+  }
+
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -22,4 +22,11 @@ namespace weft::core {
   return true;
 }
 
+/// True for a tchar of RFC 9110 5.6.2 (the bytes of a token: a method, a field name).
+[[nodiscard]] constexpr bool is_tchar(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 }  // namespace weft::core

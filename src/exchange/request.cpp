@@ -96,4 +96,10 @@ std::string_view Request::param(std::string_view name) const noexcept {
   return {};
 }
 
+BodyReader Request::body_reader() const noexcept {
+  BodyReader reader(body_source_);
+  if (!body_source_) reader.buffered_ = body_;
+  return reader;
+}
+
 }  // namespace weft

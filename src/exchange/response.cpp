@@ -5,14 +5,14 @@
 #include <stdexcept>
 #include <string>
 
-#include "files/mime.hpp"
-#include "http/parser.hpp"
+#include "core/ascii.hpp"
+#include "core/mime.hpp"
 
 namespace weft {
 
 namespace {
 
-using http::detail::iequals;
+using core::iequals;
 
 constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
 constexpr std::string_view kTextHtml = "text/html; charset=utf-8";
@@ -20,7 +20,7 @@ constexpr std::string_view kTextHtml = "text/html; charset=utf-8";
 // RFC 9110 5.1: field-name = token. Values: RFC 9110 5.5 forbids CR, LF and NUL outright; other
 // controls are only "SHOULD NOT", and refusing them would break values some applications send.
 void check_field(std::string_view name, std::string_view value) {
-  if (name.empty() || !std::all_of(name.begin(), name.end(), http::detail::is_tchar)) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), core::is_tchar)) {
     throw std::invalid_argument("weft::Response: header name \"" + std::string(name) + "\" is not a token");
   }
   if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
@@ -52,7 +52,7 @@ Response Response::bytes(int status, std::string body, std::string_view content_
 
 Response Response::file(std::string path, std::string_view content_type) {
   Response response(200);
-  response.set_header("Content-Type", content_type.empty() ? detail::mime_type_for(path) : content_type);
+  response.set_header("Content-Type", content_type.empty() ? core::mime_type_for(path) : content_type);
   response.file_path_ = std::move(path);
   return response;
 }

@@ -6,8 +6,8 @@
 #include <array>
 #include <ctime>
 
+#include "core/mime.hpp"
 #include "files/conditional.hpp"
-#include "files/mime.hpp"
 #include "files/multipart.hpp"
 #include "files/negotiate.hpp"
 #include "files/range.hpp"
@@ -129,7 +129,7 @@ http::Route file_response(const StaticDir& dir, const http::RequestHead& head, c
       break;
   }
 
-  const std::string_view type = detail::mime_type_for(relative);
+  const std::string_view type = core::mime_type_for(relative);
   // Range: GET only (RFC 9110 14.2), and only while If-Range holds.
   RangeRequest ranges;
   if (const auto range = head.find("Range"); range && is_get) {

@@ -13,12 +13,13 @@
 #include <system_error>
 #include <vector>
 
+#include "core/mime.hpp"
 #include "files/beneath.hpp"
 #include "files/fast_response.hpp"
 #include "files/file_response.hpp"
 #include "files/listing.hpp"
-#include "files/mime.hpp"
 #include "files/negotiate.hpp"
+#include "files/open_file.hpp"
 #include "files/path.hpp"
 #include "http/error_page.hpp"
 
@@ -35,20 +36,6 @@ std::int64_t steady_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-int status_for_errno(int err) noexcept {
-  switch (err) {
-    case EACCES:
-    case EPERM:
-      return 403;
-    case EMFILE:
-    case ENFILE:
-    case ENOMEM:
-      return 503;  // out of descriptors: a transient condition, not a missing file
-    default:
-      return 404;  // ENOENT, ENOTDIR, EXDEV (escapes the root), ELOOP, ENAMETOOLONG, ...
-  }
 }
 
 bool same_file(const struct stat& a, const struct stat& b) noexcept {
@@ -129,7 +116,7 @@ StaticDir::StaticDir(std::string prefix, const std::string& directory, StaticOpt
   if (const std::size_t capacity = cache_capacity(options_.open_file_cache_entries); capacity > 0) {
     cache_ = std::make_unique<OpenFileCache>(capacity);
   }
-  listing_handler_ = [this](const Request& request) { return list(request); };
+  listing_endpoint_.dir = this;
 }
 
 StaticDir::~StaticDir() = default;
@@ -248,7 +235,7 @@ http::Route StaticDir::serve(const http::RequestHead& head, std::string_view pat
     case 200:
       if (found.listing) {
         route.kind = http::Route::Kind::kHandle;
-        route.handler = &listing_handler_;
+        route.endpoint = &listing_endpoint_;
         return route;
       }
       if (const FastResponse* fast = fast_response(*this, found.relative, *found.file);
@@ -284,7 +271,7 @@ http::Route StaticDir::not_found_route(const http::RequestHead& head, std::strin
   }
   auto page = open(std::string(kNotFoundPage));
   if (page->error == 0 && S_ISREG(page->info.st_mode)) {
-    return plain_file_response(404, detail::mime_type_for(kNotFoundPage), page);
+    return plain_file_response(404, core::mime_type_for(kNotFoundPage), page);
   }
   http::Route route;
   route.response = not_found;  // a copy, to carry nosniff like every static response
@@ -347,6 +334,14 @@ Response StaticDir::list(const Request& request) const {
   response.set_header("Cache-Control", "no-cache");
   add_nosniff(response);
   return response;
+}
+
+void StaticDir::ListingEndpoint::start(Request request, Reply reply) const noexcept {
+  try {
+    reply.send(dir->list(request));
+  } catch (...) {
+    // Reply's destructor answers 500 and logs.
+  }
 }
 
 }  // namespace weft::files

@@ -23,13 +23,14 @@
 #include <string>
 #include <string_view>
 
+#include "exchange/endpoint.hpp"
 #include "files/open_file_cache.hpp"
 #include "http/connection_host.hpp"
 #include "http/parser.hpp"
 #include "net/unique_fd.hpp"
+#include "weft/reply.hpp"
 #include "weft/request.hpp"
 #include "weft/response.hpp"
-#include "weft/server.hpp"
 #include "weft/static_options.hpp"
 
 namespace weft::files {
@@ -104,7 +105,12 @@ class StaticDir {
   net::UniqueFd root_;
   bool openat2_ = true;
   std::unique_ptr<OpenFileCache> cache_;
-  Handler listing_handler_;
+  // Directory listings are built on a pool worker (a large directory takes a while to read).
+  struct ListingEndpoint final : exchange::Endpoint {
+    const StaticDir* dir = nullptr;
+    void start(Request request, Reply reply) const noexcept override;
+  };
+  ListingEndpoint listing_endpoint_;
 };
 
 }  // namespace weft::files

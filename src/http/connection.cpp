@@ -1,7 +1,6 @@
 #include "http/connection.hpp"
 
 #include <fcntl.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -9,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <string>
 
@@ -26,22 +26,22 @@ constexpr std::size_t kBodyBufferMax = std::size_t{64} * 1024;
 // (a pipelining client that never reads cannot make the server buffer forever).
 constexpr std::size_t kOutputHighWater = std::size_t{256} * 1024;
 // Small bodies are copied next to their head so that one write sends both.
-constexpr std::size_t kCoalesceMax = std::size_t{16} * 1024;
-constexpr std::size_t kMaxIov = 16;
-// Bytes one connection may write per turn of the loop before the others get theirs (nginx
-// sendfile_max_chunk, lighttpd's 256 KiB per event). Without it one large response fills the
-// client's receive window in one go and the transfer stalls on zero-window probes.
-constexpr std::size_t kWriteBudgetPerTurn = std::size_t{256} * 1024;
+constexpr std::size_t kCoalesceMax = OutputQueue::kCoalesceMax;
+// Stream bytes are taken from the exchange while less than this is queued for the socket, so a
+// client that stops reading leaves the bytes in the exchange, where the producer sees them.
+constexpr std::size_t kStreamTakeBelow = std::size_t{64} * 1024;
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 bool has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
 
 }  // namespace
 
 Connection::Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id)
-    : host_(host), fd_(std::move(fd)), peer_(peer), id_(id) {}
+    : host_(host), fd_(std::move(fd)), peer_(peer), id_(id), out_(host.output_spares()) {}
 
 Connection::~Connection() {
   if (resume_queued_) host_.cancel_resume(*this);
+  if (exchange_) exchange_->detach(false);
 }
 
 void Connection::start() { arm(TimerKind::kHeader); }
@@ -55,7 +55,7 @@ bool Connection::watch() {
 }
 
 bool Connection::is_idle() const noexcept {
-  return (state_ == State::kIdle || (state_ == State::kHead && in_.empty())) && out_head_ == out_.size();
+  return (state_ == State::kIdle || (state_ == State::kHead && in_.empty())) && out_.empty();
 }
 
 void Connection::on_io(std::uint32_t events) {
@@ -67,13 +67,49 @@ void Connection::on_io(std::uint32_t events) {
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) readable_ = true;
   if ((events & (EPOLLRDHUP | EPOLLHUP)) != 0) hangup_seen_ = true;
   if ((events & EPOLLOUT) != 0) writable_ = true;
+  if (exchange_ && hangup_seen_ && !wants_input()) {
+    // Nothing is read while a handler answers, so look: a client that closed its side while its
+    // exchange is in flight has gone away (nginx counts it as an abort, 499). Bytes before the
+    // EOF (a pipelined request) mean it is still there.
+    char byte = 0;
+    const ssize_t n = ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      on_client_gone();
+      return;
+    }
+  }
   drive();
 }
 
 void Connection::on_resume() {
   resume_queued_ = false;
   if (state_ == State::kClosed) return;
+  if (exchange_ && !exchange_->retry_delivery() && !resume_queued_) {
+    resume_queued_ = true;
+    host_.resume_later(*this);
+  }
   drive();
+}
+
+void Connection::on_exchange_news() {
+  if (state_ == State::kClosed || !exchange_) return;
+  if (exchange_->delivery_refused() && !exchange_->retry_delivery() && !resume_queued_) {
+    resume_queued_ = true;
+    host_.resume_later(*this);
+  }
+  if (body_paused_ && exchange_->wants_body()) body_paused_ = false;
+  pull_exchange();
+  if (state_ == State::kClosed) return;
+  drive();
+}
+
+void Connection::on_client_gone() {
+  peer_eof_ = true;
+  if (pending_ == nullptr && answer_ != Answer::kStreaming && state_ != State::kBody) {
+    state_ = State::kClosing;
+    return;
+  }
+  close();  // cancels the exchange
 }
 
 void ConnectionHost::run_resumes() {
@@ -116,12 +152,11 @@ void Connection::stash_input() {
 
 void Connection::drive_io() {
   bool read_progress = false;
-  const std::size_t out_before = out_.size() - out_head_;
+  const std::uint64_t out_before = out_.pending();
   for (;;) {
     if (state_ == State::kClosed) return;
     bool progressed = false;
-    std::size_t queued = 0;
-    for (std::size_t i = out_head_; i < out_.size(); ++i) queued += out_[i].bytes.size() + out_[i].file_left;
+    const std::uint64_t queued = out_.pending();
     if (queued < kOutputHighWater) {
       if (state_ == State::kHead || state_ == State::kIdle) {
         progressed = step_head();
@@ -151,9 +186,21 @@ void Connection::drive_io() {
     if (n < 0) break;
     read_progress = true;
   }
-  const bool wrote = flush();
+  bool wrote = flush();
   if (state_ == State::kClosed) return;
-  if (state_ == State::kClosing && out_head_ == out_.size()) {
+  if (answer_ == Answer::kStreaming && out_.pending() < kStreamTakeBelow && exchange_->buffered() > 0) {
+    pull_exchange();  // the socket took what was queued: more of the stream
+    if (state_ == State::kClosed) return;
+    if (!exchange_ && wants_input()) {
+      // That was its end, and the next request may be waiting unread: edge-triggered epoll will
+      // not report it again.
+      drive_io();
+      return;
+    }
+    wrote = flush() || wrote;
+    if (state_ == State::kClosed) return;
+  }
+  if (state_ == State::kClosing && out_.empty()) {
     // Everything is written. If the client may still be sending (we dropped
     // input, or bytes are waiting), half-close and linger so that our close
     // does not reset the connection before it has read the answer. Otherwise
@@ -168,7 +215,7 @@ void Connection::drive_io() {
     drive_io();  // drain input that is already there
     return;
   }
-  update_timer(read_progress, wrote || out_before != out_.size() - out_head_);
+  update_timer(read_progress, wrote || out_before != out_.pending());
 }
 
 bool Connection::input_pending() const noexcept {
@@ -181,6 +228,7 @@ bool Connection::wants_input() const noexcept {
     case State::kHead:
     case State::kIdle:
     case State::kBody:
+      return !peer_eof_ && !body_paused_;
     case State::kDiscard:
       return !peer_eof_;
     default:
@@ -221,13 +269,19 @@ void Connection::on_eof() {
     case State::kIdle:
     case State::kHead:
       // An unfinished head can never complete; what was queued still goes out.
-      if (out_head_ == out_.size()) {
+      if (out_.empty()) {
         close();
       } else {
         state_ = State::kClosing;
       }
       break;
     case State::kBody:
+      if (exchange_) {
+        on_client_gone();  // a streamed body cut short
+        return;
+      }
+      state_ = State::kClosing;
+      break;
     case State::kDiscard:
       state_ = State::kClosing;
       break;
@@ -282,6 +336,15 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   Route route = host_.route(head, path);
   const std::optional<std::uint64_t> body_length = head.body_length();  // nullopt: chunked
   const bool has_body = !body_length || *body_length > 0;
+  // A declared length over the limit is refused before a byte of it is read: the route's own
+  // limit for a handler (0: none), Config::max_body for everything else.
+  const std::uint64_t body_limit =
+      route.kind == Route::Kind::kHandle ? route.endpoint->max_body : host_.config().max_body;
+  if (body_length && body_limit != 0 && *body_length > body_limit) {
+    in.consume(consumed);
+    queue_error(413, "the request body is too large");
+    return;
+  }
 
   if (route.kind == Route::Kind::kRespond) {
     // Answer now. A small body is then read and dropped so the connection
@@ -309,6 +372,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
 
   // A handler will run: copy the head out of the input buffer (which may move
   // while the body arrives), then read the body.
+  const exchange::Endpoint& endpoint = *route.endpoint;
   auto pending = std::make_unique<Pending>();
   Request::Parts parts;
   parts.method = head.method_token;
@@ -322,16 +386,35 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   parts.headers.reserve(head.header_count);
   for (const Header& h : head.headers()) parts.headers.push_back({h.name, h.value});
   pending->request = Request::from_parts(parts);
-  pending->handler = route.handler;
+  pending->endpoint = &endpoint;
   pending->params = std::move(route.params);
+  pending->max_body = endpoint.max_body;
   pending_ = std::move(pending);
   const bool continue_expected = head.expect_continue && has_body;
   in.consume(consumed);
+  if (endpoint.stream_body) {
+    // The handler starts now and reads the body as it arrives.
+    Request request = pending_->request;
+    request.set_params(std::move(pending_->params));
+    stream_body_ = true;
+    if (!start_exchange(std::move(request))) return;
+    if (!has_body) {
+      exchange_->end_body(BodyEnd::complete);
+      state_ = State::kDispatched;
+      disarm();
+      timer_ = TimerKind::kNone;
+      finish_exchange_if_done();
+      return;
+    }
+    if (continue_expected && in.empty()) out_.push(kContinueResponse);
+    begin_body(State::kBody, body_length);
+    return;
+  }
   if (!has_body) {
     dispatch();
     return;
   }
-  if (continue_expected && in.empty()) queue_bytes(kContinueResponse);
+  if (continue_expected && in.empty()) out_.push(kContinueResponse);
   begin_body(State::kBody, body_length);
 }
 
@@ -351,9 +434,28 @@ bool Connection::step_body() {
   if (in.empty()) return false;
   const bool keep = state_ == State::kBody;
   std::string_view input = in.data();
+  // A body byte beyond the route's limit (chunked bodies: Content-Length was checked at the head).
+  const auto over_limit = [this](std::size_t n) {
+    pending_->body_seen += n;
+    return pending_->max_body != 0 && pending_->body_seen > pending_->max_body;
+  };
+  const auto too_large = [this] {
+    if (exchange_) exchange_->end_body(BodyEnd::too_large);
+    if (answer_ != Answer::kNone) {
+      close();  // an answer is on its way already: a 413 cannot follow it
+      return;
+    }
+    queue_error(413, "the request body is too large");
+  };
   if (!chunked_) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, input.size()));
-    if (keep) pending_->body.append(input.data(), n);
+    if (keep) {
+      if (stream_body_) {
+        if (!exchange_->push_body(input.substr(0, n))) body_paused_ = true;
+      } else {
+        pending_->body.append(input.data(), n);
+      }
+    }
     in.consume(n);
     body_left_ -= n;
     if (body_left_ > 0) return n > 0;
@@ -362,6 +464,13 @@ bool Connection::step_body() {
       const ChunkedResult r = chunked_decoder_->decode(input);
       if (r.status == ChunkedStatus::kError) {
         in.consume(in.size());
+        if (keep && exchange_) {
+          exchange_->end_body(BodyEnd::bad_framing);
+          if (answer_ != Answer::kNone) {
+            close();
+            return true;
+          }
+        }
         if (!keep) {
           // kDiscard: this request is answered already, and a second answer (the 400) would be
           // taken by the client as the answer to its next request. Close after the answer.
@@ -375,7 +484,16 @@ bool Connection::step_body() {
       }
       if (r.status == ChunkedStatus::kData) {
         if (keep) {
-          pending_->body.append(r.data);
+          if (over_limit(r.data.size())) {
+            in.consume(in.size());
+            too_large();
+            return true;
+          }
+          if (stream_body_) {
+            if (!exchange_->push_body(r.data)) body_paused_ = true;
+          } else {
+            pending_->body.append(r.data);
+          }
         } else {
           discarded_ += r.data.size();
         }
@@ -394,14 +512,24 @@ bool Connection::step_body() {
         in.consume(in.size());
         return true;
       }
+      if (body_paused_) {  // the consumer is behind: keep the rest for later
+        in.consume(in.size() - input.size());
+        return false;
+      }
     }
     in.consume(in.size() - input.size());
   }
   // The body is complete.
-  if (keep) {
-    dispatch();
-  } else {
+  if (!keep) {
     after_request();
+  } else if (stream_body_) {
+    exchange_->end_body(BodyEnd::complete);
+    state_ = State::kDispatched;
+    disarm();
+    timer_ = TimerKind::kNone;
+    finish_exchange_if_done();
+  } else {
+    dispatch();
   }
   return true;
 }
@@ -426,28 +554,124 @@ void Connection::dispatch() {
   state_ = State::kDispatched;
   disarm();
   timer_ = TimerKind::kNone;
-  if (!host_.dispatch(*this, p.handler, std::move(request))) {
-    Response busy = Response::html(503, error_page(503, "the server is busy; retry shortly"));
-    busy.set_header("Retry-After", std::to_string(host_.config().retry_after_seconds));
-    complete(std::move(busy));
-  }
+  start_exchange(std::move(request));
 }
 
-// By value although only read today: a sink that callers move their response into
-// (clang-tidy performance-unnecessary-value-param, cppcheck passedByValue), so taking ownership
-// later changes no caller.
-// cppcheck-suppress passedByValue
-void Connection::complete(Response response) {  // NOLINT(performance-unnecessary-value-param)
-  if (state_ != State::kDispatched || !pending_) return;
+bool Connection::start_exchange(Request request) {
+  auto ex = std::make_shared<exchange::Exchange>();
+  ConnectionHost* host = &host_;
+  const std::uint64_t id = id_;
+  ex->attach([host, id] { host->post_news(id); },
+             [host](std::function<void()> job) { return host->run_off_loop(std::move(job)); });
+  if (stream_body_) request.set_body_source(ex);
+  exchange_ = ex;
+  answer_ = Answer::kNone;
+  // A copy of the Reply stays here until dispatch() returns: if the pool refuses the job, the
+  // exchange is cancelled before this last copy goes, so no "dropped without an answer" 500.
+  const Reply reply(std::move(ex));
+  if (!host_.dispatch(*pending_->endpoint, std::move(request), reply)) {
+    // The handler never ran: the busy answer is ours to give, and a streamed body is not read.
+    exchange_->detach(false);
+    exchange_.reset();
+    stream_body_ = false;
+    keep_alive_ = keep_alive_ && state_ == State::kDispatched;
+    if (state_ != State::kDispatched) unread_input_ = true;
+    Response busy = Response::html(503, error_page(503, "the server is busy; retry shortly"));
+    busy.set_header("Retry-After", std::to_string(host_.config().retry_after_seconds));
+    queue_response(busy, reply_info());
+    after_request();
+    return false;
+  }
+  return true;
+}
+
+Connection::ReplyInfo Connection::reply_info() const {
   const Request& r = pending_->request;
-  if (host_.mode() != HostMode::kRunning || peer_eof_) keep_alive_ = false;
-  queue_response(response, ReplyInfo{r.method(), r.target(), r.version_minor(), r.method() == "HEAD"});
+  return ReplyInfo{r.method(), r.target(), r.version_minor(), r.method() == "HEAD"};
+}
+
+void Connection::pull_exchange() {
+  if (!exchange_ || answer_ == Answer::kDone) return;
+  const std::uint64_t queued = out_.pending();
+  const std::size_t room =
+      queued < kStreamTakeBelow ? static_cast<std::size_t>(kStreamTakeBelow - queued) : 0;
+  exchange::Exchange::Outgoing got = exchange_->take(room);
+  if (got.response) {
+    if (host_.mode() != HostMode::kRunning || peer_eof_) keep_alive_ = false;
+    if (got.stream_start) {
+      queue_stream_head(*got.response, reply_info());
+      answer_ = Answer::kStreaming;
+    } else {
+      const bool body_unread = state_ == State::kBody;
+      if (body_unread) keep_alive_ = false;
+      queue_response(*got.response, reply_info(), std::move(got.parts));
+      answer_ = Answer::kDone;
+      if (body_unread) {
+        // Answered before the body ended (a rejected upload): the rest is not read; close after
+        // the answer, lingering so that the client sees it.
+        exchange_->end_body(BodyEnd::aborted);
+        unread_input_ = true;
+        state_ = State::kClosing;
+        return;
+      }
+    }
+  }
+  if (answer_ == Answer::kStreaming) {
+    queue_stream_bytes(got.bytes);
+    if (got.abandoned) {
+      close();  // cut short: the client must not take a truncated body for a whole one
+      return;
+    }
+    if (got.end) end_stream();
+  }
+  finish_exchange_if_done();
+}
+
+void Connection::queue_stream_bytes(std::string_view bytes) {
+  if (bytes.empty() || stream_silent_) return;
+  stream_sent_ += bytes.size();
+  if (!stream_chunked_) {
+    out_.push(bytes);
+    return;
+  }
+  std::array<char, 24> size{};
+  const auto [end, ec] = std::to_chars(size.data(), size.data() + size.size() - 2, bytes.size(), 16);
+  (void)ec;  // 16 hex digits always fit
+  char* p = end;
+  *p++ = '\r';
+  *p++ = '\n';
+  std::string& tail = out_.tail(static_cast<std::size_t>(p - size.data()) + bytes.size() + 2);
+  tail.append(size.data(), p);
+  tail.append(bytes);
+  tail.append("\r\n");
+}
+
+void Connection::end_stream() {
+  if (stream_chunked_ && !stream_silent_) out_.push(kLastChunk);
+  answer_ = Answer::kDone;
+  const ReplyInfo info = reply_info();
+  host_.access(*this, info.method, info.target, info.version_minor, stream_status_, stream_sent_);
+}
+
+void Connection::finish_exchange_if_done() {
+  if (answer_ != Answer::kDone || state_ != State::kDispatched || !exchange_) return;
+  exchange_->detach(true);
+  exchange_.reset();
+  stream_body_ = false;
+  body_paused_ = false;
+  answer_ = Answer::kNone;
   after_request();
-  drive();
 }
 
 void Connection::after_request() {
   pending_.reset();
+  if (exchange_) {  // the answer came before the request ended (refused, 413, 400): it is over
+    exchange_->detach(false);
+    exchange_.reset();
+    answer_ = Answer::kNone;
+    stream_body_ = false;
+    body_paused_ = false;
+  }
   if (host_.mode() != HostMode::kRunning) keep_alive_ = false;
   if (!keep_alive_ || state_ == State::kClosing) {
     state_ = State::kClosing;
@@ -470,32 +694,18 @@ void Connection::after_request() {
   }
 }
 
-void Connection::queue_error(int status, std::string_view why) {
-  // Every parse or framing error closes: what follows cannot be trusted.
-  keep_alive_ = false;
-  unread_input_ = true;
-  const int minor = parser_ ? parser_->head().version_minor : 1;
-  queue_response(Response::html(status, error_page(status, why)), ReplyInfo{"-", "-", minor, false});
-  input_->consume(input_->size());
-  state_ = State::kClosing;
-  pending_.reset();
-}
-
 void Connection::queue_response(const Response& response, const ReplyInfo& info, std::vector<BodyPart> body) {
   int status = response.status();
   const Response* chosen = &response;
   Response fallback;
   if (body.empty() && !response.file_path().empty()) {
-    // A handler's Response::file: opened here, on the loop, when it is sent.
-    auto file = std::make_shared<net::UniqueFd>(::open(response.file_path().c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st {};
-    if (!*file || ::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      const int err = *file ? 0 : errno;
-      status = (err == EACCES || err == EPERM) ? 403 : 404;
-      fallback = Response::html(status, error_page(status, status == 403 ? "forbidden" : "no such file"));
+    status = host_.open_file_body(response, body);
+    if (status != 200) {
+      fallback =
+          Response::html(status, error_page(status, status == 403   ? "forbidden"
+                                                    : status == 404 ? "no such file"
+                                                                    : "the file cannot be opened now"));
       chosen = &fallback;
-    } else {
-      body.push_back(BodyPart{{}, std::move(file), 0, static_cast<std::uint64_t>(st.st_size)});
     }
   }
   std::uint64_t length = 0;
@@ -513,10 +723,49 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
   append_head(head, status, chosen->headers(), bodiless ? 0 : length, options);
   const bool send_body = !bodiless && !info.head_request;
   if (send_body && body.empty() && chosen->body().size() <= kCoalesceMax) head.append(chosen->body());
-  queue_owned(std::move(head));
-  if (send_body && body.empty() && chosen->body().size() > kCoalesceMax) queue_bytes(chosen->body());
-  if (send_body) queue_parts(body);
+  out_.push(std::move(head));
+  if (send_body && body.empty() && chosen->body().size() > kCoalesceMax)
+    out_.push(std::string_view(chosen->body()));
+  if (send_body) out_.push(body);
   host_.access(*this, info.method, info.target, info.version_minor, status, send_body ? length : 0);
+}
+
+void Connection::queue_stream_head(const Response& head, const ReplyInfo& info) {
+  stream_status_ = head.status();
+  stream_sent_ = 0;
+  stream_silent_ = has_no_body(stream_status_) || info.head_request;
+  // HTTP/1.1 marks the end with the last chunk; an HTTP/1.0 client knows no chunks, so the
+  // body ends when the connection closes (RFC 9112 6.3, rule 8).
+  stream_chunked_ = info.version_minor >= 1;
+  if (!stream_chunked_ && !stream_silent_) keep_alive_ = false;
+  HeadOptions options;
+  options.close = !keep_alive_;
+  options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
+  options.server_name = host_.config().server_name;
+  options.framing = stream_chunked_ ? BodyFraming::kChunked : BodyFraming::kClose;
+  if (stream_silent_) {
+    // HEAD: the fields a GET would get, without a body; a bodiless status has no framing at all.
+    options.framing = has_no_body(stream_status_) ? BodyFraming::kLength : options.framing;
+  }
+  std::string out;
+  append_head(out, stream_status_, head.headers(), 0, options);
+  out_.push(std::move(out));
+}
+
+void Connection::queue_error(int status, std::string_view why) {
+  // Every parse or framing error closes: what follows cannot be trusted.
+  keep_alive_ = false;
+  unread_input_ = true;
+  const int minor = parser_ ? parser_->head().version_minor : 1;
+  queue_response(Response::html(status, error_page(status, why)), ReplyInfo{"-", "-", minor, false});
+  input_->consume(input_->size());
+  state_ = State::kClosing;
+  if (exchange_) {
+    exchange_->detach(false);
+    exchange_.reset();
+    answer_ = Answer::kNone;
+  }
+  pending_.reset();
 }
 
 void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInfo& info,
@@ -525,163 +774,44 @@ void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInf
   options.close = !keep_alive_;
   options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
   const bool send_body = !has_no_body(prepared.status) && !info.head_request;
-  std::string& out = output_tail(prepared.status_line.size() + prepared.fields.size() + 64 +
-                                 (send_body ? prepared.body.size() : 0));
+  std::string& out = out_.tail(prepared.status_line.size() + prepared.fields.size() + 64 +
+                               (send_body ? prepared.body.size() : 0));
   append_prepared_head(out, prepared, options);
   std::uint64_t sent = 0;
   if (send_body) {
     out += prepared.body;
     sent = prepared.body.size();
     for (BodyPart& part : more) sent += part.size();
-    queue_parts(more);
+    out_.push(more);
   }
   host_.access(*this, info.method, info.target, info.version_minor, prepared.status, sent);
 }
 
-void Connection::queue_parts(std::vector<BodyPart>& parts) {
-  for (BodyPart& part : parts) {
-    if (!part.file) {
-      queue_owned(std::move(part.bytes));
-      continue;
-    }
-    if (part.length == 0) continue;
-    OutChunk& chunk = new_chunk(false);
-    chunk.file = std::move(part.file);
-    chunk.file_offset = part.offset;
-    chunk.file_left = part.length;
-  }
-}
-
-std::string& Connection::output_tail(std::size_t extra) {
-  if (OutChunk* tail = tail_for(extra)) return tail->bytes;
-  std::string& bytes = new_chunk(true).bytes;
-  bytes.reserve(extra);
-  return bytes;
-}
-
-void Connection::release_output() {
-  for (OutChunk& chunk : out_) {
-    if (chunk.bytes.capacity() != 0) host_.give_bytes(std::move(chunk.bytes));
-  }
-  out_.clear();
-  out_head_ = 0;
-  host_.give_chunks(std::move(out_));
-  out_ = {};
-}
-
-OutChunk& Connection::new_chunk(bool with_bytes) {
-  if (out_.capacity() == 0) out_ = host_.take_chunks();
-  OutChunk& chunk = out_.emplace_back();
-  if (with_bytes) chunk.bytes = host_.take_bytes();
-  return chunk;
-}
-
-OutChunk* Connection::tail_for(std::size_t extra) noexcept {
-  if (out_head_ < out_.size() && !out_.back().file && out_.back().bytes.size() + extra <= kCoalesceMax * 4) {
-    return &out_.back();
-  }
-  return nullptr;
-}
-
-void Connection::queue_bytes(std::string_view bytes) {
-  if (bytes.empty()) return;
-  if (OutChunk* tail = tail_for(bytes.size())) {
-    tail->bytes.append(bytes);
-    return;
-  }
-  new_chunk(true).bytes.assign(bytes);
-}
-
-void Connection::queue_owned(std::string&& bytes) {
-  if (bytes.empty()) return;
-  if (OutChunk* tail = tail_for(bytes.size())) {
-    tail->bytes.append(bytes);
-    return;
-  }
-  new_chunk(false).bytes = std::move(bytes);
-}
-
 bool Connection::flush() {
-  bool progress = false;
-  std::size_t budget = kWriteBudgetPerTurn;
-  while (writable_ && out_head_ < out_.size()) {
-    if (budget == 0) {
+  if (!writable_ || out_.empty()) return false;
+  const OutputQueue::FlushResult r = out_.flush(fd_.get(), state_ == State::kClosing);
+  switch (r.status) {
+    case OutputQueue::FlushStatus::kDone:
+      break;
+    case OutputQueue::FlushStatus::kBlocked:
+      writable_ = false;
+      break;
+    case OutputQueue::FlushStatus::kBudget:
       if (!resume_queued_) {
         resume_queued_ = true;
         host_.resume_later(*this);
       }
       break;
-    }
-    OutChunk& front = out_[out_head_];
-    if (front.file) {
-      auto offset = static_cast<off_t>(front.file_offset);
-      const ssize_t n =
-          ::sendfile(fd_.get(), front.file->get(), &offset,
-                     static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, kWriteBudgetPerTurn)));
-      if (n > 0) {
-        progress = true;
-        budget -= std::min(budget, static_cast<std::size_t>(n));
-        front.file_offset += static_cast<std::uint64_t>(n);
-        front.file_left -= static_cast<std::uint64_t>(n);
-        if (front.file_left == 0) ++out_head_;
-        continue;
-      }
-      if (n == 0) {  // the file shrank under us: the promised length cannot be kept
-        close();
-        return progress;
-      }
-    } else {
-      std::array<iovec, kMaxIov> iov{};
-      std::size_t count = 0;
-      for (std::size_t i = out_head_; i < out_.size() && count < kMaxIov && !out_[i].file; ++i) {
-        iov[count].iov_base = out_[i].bytes.data() + out_[i].sent;
-        iov[count].iov_len = out_[i].bytes.size() - out_[i].sent;
-        ++count;
-      }
-      // A file follows these bytes (a response head, usually): let the kernel fill the segment
-      // with the file's first bytes instead of pushing the head out alone.
-      const bool file_follows = out_head_ + count < out_.size() && out_[out_head_ + count].file != nullptr;
-      // So does the FIN of a connection that closes after this answer: with MSG_MORE the last
-      // bytes wait in the socket for close() (or shutdown()), which sends them and the FIN in one
-      // segment instead of two, as nginx's TCP_CORK does.
-      const bool more = file_follows || state_ == State::kClosing;
-      const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
-      ssize_t n = 0;
-      if (count == 1) {  // the usual case; send() spares the kernel the msghdr and iovec import
-        n = ::send(fd_.get(), iov[0].iov_base, iov[0].iov_len, flags);
-      } else {
-        msghdr msg{};
-        msg.msg_iov = iov.data();
-        msg.msg_iovlen = count;
-        n = ::sendmsg(fd_.get(), &msg, flags);
-      }
-      if (n > 0) {
-        progress = true;
-        budget -= std::min(budget, static_cast<std::size_t>(n));
-        auto left = static_cast<std::size_t>(n);
-        while (left > 0) {
-          OutChunk& c = out_[out_head_];
-          const std::size_t take = std::min(left, c.bytes.size() - c.sent);
-          c.sent += take;
-          left -= take;
-          if (c.sent == c.bytes.size()) ++out_head_;
-        }
-        continue;
-      }
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      writable_ = false;
-    } else if (errno != EINTR) {
+    case OutputQueue::FlushStatus::kError:
+    case OutputQueue::FlushStatus::kShrunk:
       close();
-      return progress;
-    }
+      break;
   }
-  if (out_head_ == out_.size() && !out_.empty()) release_output();
-  return progress;
+  return r.progress;
 }
 
 void Connection::update_timer(bool read_progress, bool write_progress) {
-  if (out_head_ < out_.size()) {
+  if (!out_.empty()) {
     if (timer_ != TimerKind::kWrite || write_progress) arm(TimerKind::kWrite);
     return;
   }
@@ -690,6 +820,12 @@ void Connection::update_timer(bool read_progress, bool write_progress) {
       if (timer_ != TimerKind::kHeader) arm(TimerKind::kHeader);
       break;
     case State::kBody:
+      if (body_paused_) {  // waiting for the consumer, not for the client
+        disarm();
+        timer_ = TimerKind::kNone;
+        break;
+      }
+      [[fallthrough]];
     case State::kDiscard:
       if (timer_ != TimerKind::kBody || read_progress) arm(TimerKind::kBody);
       break;
@@ -726,7 +862,9 @@ void Connection::on_timeout(TimerKind kind) {
     return;
   }
   // Not while discarding the body of an answered request: that 408 would be a second answer.
-  if ((kind == TimerKind::kHeader && !in_.empty()) || (kind == TimerKind::kBody && state_ == State::kBody)) {
+  if (exchange_ && state_ == State::kBody) exchange_->end_body(BodyEnd::aborted);
+  if (answer_ == Answer::kNone && ((kind == TimerKind::kHeader && !in_.empty()) ||
+                                   (kind == TimerKind::kBody && state_ == State::kBody))) {
     // 408, written if the socket takes it at once; the connection closes either way.
     keep_alive_ = false;
     queue_response(Response::html(408, error_page(408, "the request took too long to arrive")),
@@ -756,11 +894,15 @@ void Connection::close() {
   // Closing the socket removes it from epoll (weft never duplicates it), so
   // no EPOLL_CTL_DEL call is needed.
   fd_.reset();
+  if (exchange_) {
+    exchange_->detach(false);  // the producer or consumer is told (cancelled)
+    exchange_.reset();
+  }
   pending_.reset();
   input_->consume(input_->size());
   in_ = net::ByteBuffer();
   host_.give_parser(std::move(parser_));
-  release_output();
+  out_.release();
   host_.closed(*this);
 }
 

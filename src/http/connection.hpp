@@ -3,7 +3,15 @@
 //
 //   head ──route: respond──> [response queued] ──body?──> discard ──┐
 //     │                                                              ├─> idle | head (pipelined) | closing
-//     └──route: handle──> body ──> dispatched ──complete()──> [queued]┘
+//     └──route: handle──> body ──> dispatched ──answer──> [queued]───┘
+//
+// A handled request is an exchange (exchange/exchange.hpp) between this loop
+// and application code on other threads. Its answer arrives through
+// on_exchange_news(): whole, or a head and then streamed bytes (chunked for
+// HTTP/1.1, until close for HTTP/1.0). A streamed request body is pushed into
+// the exchange while it arrives (the handler started at the head); reading
+// pauses while the consumer is behind. The request is finished when both its
+// body has been read and its answer queued.
 //
 // Requests are handled one at a time, so responses leave strictly in request
 // order; the next pipelined request is parsed only after the current one's
@@ -18,8 +26,10 @@
 #include <string_view>
 #include <vector>
 
+#include "exchange/exchange.hpp"
 #include "http/chunked_decoder.hpp"
 #include "http/connection_host.hpp"
+#include "http/output_queue.hpp"
 #include "http/parser.hpp"
 #include "net/byte_buffer.hpp"
 #include "net/event_loop.hpp"
@@ -52,8 +62,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   void on_resume();
   /// The armed timer fired (the host pops it from `kind`'s list).
   void on_timeout(TimerKind kind);
-  /// The handler's response for the dispatched request (loop thread).
-  void complete(Response response);
+  /// The exchange in flight has news (an answer, stream bytes, room for body bytes); loop thread.
+  void on_exchange_news();
   /// The host's mode changed: close if idle, else finish the current request with close.
   void on_mode_change();
   /// Closes the socket now; the host is told through closed().
@@ -78,12 +88,20 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     kClosed,
   };
 
-  // State of a request routed to a handler, while its body arrives and the handler runs.
+  // A request routed to a handler, while its body arrives (buffered routes) and the handler runs.
   struct Pending {
     Request request;  // head copied out of the input buffer; body added at dispatch
-    const void* handler = nullptr;
+    const exchange::Endpoint* endpoint = nullptr;
     std::vector<std::pair<std::string, std::string>> params;
     std::string body;
+    std::uint64_t max_body = 0;  // 0: no limit
+    std::uint64_t body_seen = 0;
+  };
+  // Where the answer of the exchange in flight stands.
+  enum class Answer : std::uint8_t {
+    kNone,       // no exchange, or not answered yet
+    kStreaming,  // head queued; body bytes follow
+    kDone,       // the whole answer is queued
   };
 
   void drive();
@@ -96,6 +114,16 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   /// Starts reading (kBody) or dropping (kDiscard) a body of `length` bytes (nullopt: chunked).
   void begin_body(State state, std::optional<std::uint64_t> length);
   void dispatch();
+  /// Creates the exchange for pending_ and hands it to the host; false when refused (503 queued).
+  bool start_exchange(Request request);
+  /// Takes what the exchange has for us and queues it.
+  void pull_exchange();
+  void queue_stream_bytes(std::string_view bytes);
+  void end_stream();
+  /// The request's body is read and its answer queued: on to the next one.
+  void finish_exchange_if_done();
+  /// The client went away while an exchange was in flight.
+  void on_client_gone();
   void after_request();
   void on_eof();
 
@@ -114,23 +142,14 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     int version_minor = 1;
     bool head_request = false;
   };
+  [[nodiscard]] ReplyInfo reply_info() const;
   /// Queues `response`; a non-empty `body` replaces the response's own body.
   void queue_response(const Response& response, const ReplyInfo& info, std::vector<BodyPart> body = {});
+  /// Queues the head of a streamed response.
+  void queue_stream_head(const Response& head, const ReplyInfo& info);
   void queue_error(int status, std::string_view why);
-  /// The last unsent bytes chunk if `extra` more bytes may join it, else null.
-  OutChunk* tail_for(std::size_t extra) noexcept;
-  /// The string to append about `extra` bytes of output to (the tail chunk or a new one).
-  std::string& output_tail(std::size_t extra);
   /// Queues `prepared`, then the parts of `more` (moved from) as the rest of its body.
   void queue_prepared(const PreparedResponse& prepared, const ReplyInfo& info, std::vector<BodyPart>& more);
-  /// Queues body parts (moved from): bytes join the output, files become sendfile chunks.
-  void queue_parts(std::vector<BodyPart>& parts);
-  void queue_bytes(std::string_view bytes);
-  void queue_owned(std::string&& bytes);
-  /// A new chunk at the end of out_, whose bytes (if `with_bytes`) come from the loop's spares.
-  OutChunk& new_chunk(bool with_bytes);
-  /// Empties out_ (all of it sent, or the connection closing), giving its storage to the loop.
-  void release_output();
 
   ConnectionHost& host_;
   net::UniqueFd fd_;
@@ -157,8 +176,15 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   std::unique_ptr<RequestParser> parser_;  // taken when a request starts
   std::unique_ptr<ChunkedDecoder> chunked_decoder_;
   std::unique_ptr<Pending> pending_;
-  std::vector<OutChunk> out_;  // out_[out_head_..] are unsent
-  std::size_t out_head_ = 0;
+  std::shared_ptr<exchange::Exchange> exchange_;  // the handled request in flight
+  Answer answer_ = Answer::kNone;
+  bool stream_body_ = false;     // kBody: the body goes to exchange_ as it arrives
+  bool body_paused_ = false;     // kBody: the consumer is behind; reading waits
+  bool stream_chunked_ = false;  // kStreaming: bytes are framed as chunks
+  bool stream_silent_ = false;   // kStreaming: HEAD or a bodiless status: bytes are dropped
+  int stream_status_ = 0;
+  std::uint64_t stream_sent_ = 0;  // body bytes of the stream, for the access log
+  OutputQueue out_;
 };
 
 }  // namespace weft::http

@@ -7,13 +7,17 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "exchange/endpoint.hpp"
 #include "http/limits.hpp"
+#include "http/output_queue.hpp"
 #include "http/parser.hpp"
 #include "http/response_writer.hpp"
 #include "net/byte_buffer.hpp"
@@ -21,6 +25,7 @@
 #include "net/timer_list.hpp"
 #include "net/unique_fd.hpp"
 #include "weft/config.hpp"
+#include "weft/reply.hpp"
 #include "weft/request.hpp"
 #include "weft/response.hpp"
 
@@ -28,31 +33,11 @@ namespace weft::http {
 
 class Connection;
 
-/// A piece of a response body: bytes, or `length` bytes of `file` from
-/// `offset` (sent with sendfile). A file may be shared (an open-file cache,
-/// the parts of a multipart/byteranges body).
-struct BodyPart {
-  std::string bytes;
-  std::shared_ptr<const net::UniqueFd> file;
-  std::uint64_t offset = 0;
-  std::uint64_t length = 0;  ///< file parts only
-  [[nodiscard]] std::uint64_t size() const noexcept { return file ? length : bytes.size(); }
-};
-
-/// One chunk of a connection's output: bytes, or a file range sent with sendfile.
-struct OutChunk {
-  std::string bytes;
-  std::size_t sent = 0;
-  std::shared_ptr<const net::UniqueFd> file;
-  std::uint64_t file_offset = 0;
-  std::uint64_t file_left = 0;
-};
-
 /// What to do with a request whose head has arrived.
 struct Route {
   enum class Kind : std::uint8_t {
     kRespond,  ///< answer on the loop with `fixed` (if set) or `response`; the body is discarded
-    kHandle,   ///< read the body, then host.dispatch() the request to `handler`
+    kHandle,   ///< host.dispatch() the request to `endpoint`: after its body, or at once when it streams
   };
   Kind kind = Kind::kRespond;
   const Response* fixed = nullptr;  ///< a constant response owned by the host
@@ -65,7 +50,8 @@ struct Route {
   /// When non-empty: the body, sent with `response`'s status and headers
   /// (Content-Length is their total). Static files use it.
   std::vector<BodyPart> body;
-  const void* handler = nullptr;  ///< opaque to the connection
+  /// kHandle: what answers (owned by the host, alive while it serves).
+  const exchange::Endpoint* endpoint = nullptr;
   std::vector<std::pair<std::string, std::string>> params;
 };
 
@@ -145,34 +131,8 @@ class ConnectionHost {
   void give_parser(std::unique_ptr<RequestParser> parser) {
     if (parser && spare_parsers_.size() < kMaxSpares) spare_parsers_.push_back(std::move(parser));
   }
-  /// An empty output byte string, with capacity when a spare is at hand. Together with
-  /// take_chunks() this keeps the answer to a request free of heap allocation.
-  [[nodiscard]] std::string take_bytes() {
-    if (spare_bytes_.empty()) return {};
-    std::string bytes = std::move(spare_bytes_.back());
-    spare_bytes_.pop_back();
-    return bytes;
-  }
-  /// Keeps `bytes`' storage for any connection of this loop (not when it has grown large).
-  void give_bytes(std::string&& bytes) {
-    if (bytes.capacity() <= kMaxSpareBytes && spare_bytes_.size() < kMaxSpares) {
-      bytes.clear();
-      spare_bytes_.push_back(std::move(bytes));
-    }
-  }
-  /// An empty list of output chunks, with capacity when a spare is at hand.
-  [[nodiscard]] std::vector<OutChunk> take_chunks() {
-    if (spare_chunks_.empty()) return {};
-    std::vector<OutChunk> chunks = std::move(spare_chunks_.back());
-    spare_chunks_.pop_back();
-    return chunks;
-  }
-  /// Keeps the storage of `chunks` (which must be empty) for any connection of this loop.
-  void give_chunks(std::vector<OutChunk>&& chunks) {
-    if (chunks.capacity() != 0 && chunks.capacity() <= kMaxSpareChunks && spare_chunks_.size() < kMaxSpares) {
-      spare_chunks_.push_back(std::move(chunks));
-    }
-  }
+  /// Output storage shared by this loop's connections.
+  [[nodiscard]] OutputSpares& output_spares() noexcept { return output_spares_; }
   /// The loop's read buffer: a connection reads into it and parses there,
   /// and moves what is left unprocessed into its own buffer before it
   /// returns to the loop. Empty between connection calls.
@@ -191,9 +151,17 @@ class ConnectionHost {
 
   /// Decides how to answer `head`, whose path decodes to `path`.
   [[nodiscard]] virtual Route route(const RequestHead& head, std::string_view path) = 0;
-  /// Runs `handler` with `request` off the loop; the result comes back through
-  /// Connection::complete(). False when the pool cannot take it (-> 503).
-  [[nodiscard]] virtual bool dispatch(Connection& connection, const void* handler, Request request) = 0;
+  /// Starts `endpoint` with `request` and `reply` off the loop (a pool worker). What it answers
+  /// reaches the connection through its exchange. False when the pool cannot take it (-> 503).
+  [[nodiscard]] virtual bool dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) = 0;
+  /// Runs a job off the loop (an exchange's body delivery); false when the pool cannot take it now.
+  [[nodiscard]] virtual bool run_off_loop(std::function<void()> job) = 0;
+  /// Calls `connection_id`'s Connection::on_exchange_news() on this loop, if it still exists.
+  /// Any thread.
+  virtual void post_news(std::uint64_t connection_id) = 0;
+  /// Opens the file of a handler's Response::file as `body`; returns 200, or the error status
+  /// to answer instead (403, 404, 503). Loop thread.
+  [[nodiscard]] virtual int open_file_body(const Response& response, std::vector<BodyPart>& body) = 0;
   /// One access-log entry for a finished response.
   virtual void access(const Connection& connection, std::string_view method, std::string_view target,
                       int version_minor, int status, std::uint64_t body_bytes) = 0;
@@ -211,21 +179,20 @@ class ConnectionHost {
     l.max_request_line = c.max_request_line;
     l.max_header_bytes = c.max_header_bytes;
     l.max_headers = c.max_headers < kHeaderCapacity ? c.max_headers : kHeaderCapacity;
-    l.max_body = c.max_body;
+    // Body limits depend on the route (a streamed upload may have none): the connection checks
+    // them once the head is routed, not the parser.
+    l.max_body = std::numeric_limits<std::uint64_t>::max();
     return l;
   }
 
-  // Spares kept per loop: enough for a burst of busy connections, bounded so
+  // Parsers kept per loop: enough for a burst of busy connections, bounded so
   // that idle connections really give their memory back.
   static constexpr std::size_t kMaxSpares = 64;
-  static constexpr std::size_t kMaxSpareBytes = std::size_t{16} * 1024;
-  static constexpr std::size_t kMaxSpareChunks = 64;
 
   const Config& config_;
   const ParserLimits limits_;
   std::vector<std::unique_ptr<RequestParser>> spare_parsers_;
-  std::vector<std::string> spare_bytes_;
-  std::vector<std::vector<OutChunk>> spare_chunks_;
+  OutputSpares output_spares_;
   std::vector<Connection*> resumes_;
   std::vector<Connection*> resuming_;
   net::ByteBuffer scratch_;

@@ -20,6 +20,7 @@ constexpr std::string_view kFieldSeparator = ": ";
 constexpr std::string_view kServerPrefix = "Server: ";
 constexpr std::string_view kContentTypePrefix = "Content-Type: ";
 constexpr std::string_view kContentLengthPrefix = "Content-Length: ";
+constexpr std::string_view kTransferEncodingChunked = "Transfer-Encoding: chunked\r\n";
 constexpr std::string_view kConnectionClose = "Connection: close\r\n";
 constexpr std::string_view kConnectionKeepAlive = "Connection: keep-alive\r\n";
 constexpr int kFallbackStatus = 500;
@@ -85,7 +86,9 @@ void append_head(std::string& out, int status, std::span<const std::pair<std::st
   const bool write_server = !has_server && !options.server_name.empty();
   const bool write_content_type =
       !has_content_type && content_length > 0 && !options.default_content_type.empty();
-  const bool write_length = status_has_content_length(status);
+  const bool framed_body = status_has_content_length(status);
+  const bool write_length = framed_body && options.framing == BodyFraming::kLength;
+  const bool write_chunked = framed_body && options.framing == BodyFraming::kChunked;
   std::array<char, 20> length_digits{};  // 2^64-1 has 20 digits, so to_chars cannot fail
   const char* length_end =
       std::to_chars(length_digits.data(), length_digits.data() + length_digits.size(), content_length).ptr;
@@ -103,6 +106,7 @@ void append_head(std::string& out, int status, std::span<const std::pair<std::st
   if (write_content_type)
     size += kContentTypePrefix.size() + options.default_content_type.size() + kCrlf.size();
   if (write_length) size += kContentLengthPrefix.size() + length.size() + kCrlf.size();
+  if (write_chunked) size += kTransferEncodingChunked.size();
   out.reserve(out.size() + size);
 
   const std::array<char, 4> code{static_cast<char>('0' + status / 100),
@@ -135,6 +139,7 @@ void append_head(std::string& out, int status, std::span<const std::pair<std::st
     out += length;
     out += kCrlf;
   }
+  if (write_chunked) out += kTransferEncodingChunked;
   out += connection;
   out += kCrlf;
 }

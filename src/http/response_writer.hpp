@@ -26,8 +26,17 @@ inline constexpr std::string_view kDefaultContentType = "application/octet-strea
 /// request (RFC 9110 10.1.1); it has no other field.
 inline constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
+/// How the end of a response body is marked (RFC 9112 6.3).
+enum class BodyFraming : std::uint8_t {
+  kLength,   ///< Content-Length: content_length
+  kChunked,  ///< Transfer-Encoding: chunked (a streamed body to an HTTP/1.1 client)
+  kClose,    ///< neither: the body ends when the connection closes (a streamed body to HTTP/1.0)
+};
+
 /// How the server frames and labels the response, beyond what the handler decided.
 struct HeadOptions {
+  /// How the body's end is marked; kLength writes content_length.
+  BodyFraming framing = BodyFraming::kLength;
   /// The connection closes after this response: "Connection: close" is written.
   bool close = false;
   /// An HTTP/1.0 client sent "Connection: keep-alive" and the connection stays open: "Connection:
@@ -56,7 +65,9 @@ struct HeadOptions {
 ///   each of `headers` as "<name>: <value>\r\n", in order, except Content-Length,
 ///     Transfer-Encoding and Connection (any case)
 ///   "Content-Type: <default_content_type>\r\n" (see HeadOptions::default_content_type)
-///   "Content-Length: <content_length>\r\n"    (when status_has_content_length(status), 0 too)
+///   "Content-Length: <content_length>\r\n"    (when status_has_content_length(status), 0 too,
+///                                               and framing is kLength)
+///   "Transfer-Encoding: chunked\r\n"          (when status_has_content_length(status) and kChunked)
 ///   "Connection: close\r\n" or "Connection: keep-alive\r\n" (see HeadOptions)
 ///   "\r\n"
 /// A Date or Server field in `headers` replaces the writer's own. For a HEAD request pass the

@@ -176,9 +176,17 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
 
 Server::~Server() = default;
 
-Server& Server::route(std::string_view method, std::string_view pattern, Handler handler) {
+Server& Server::route(std::string_view method, std::string_view pattern, Handler handler,
+                      RouteOptions options) {
   impl_->check_not_started();
-  impl_->site_.add_handler(method, pattern, std::move(handler));
+  impl_->site_.add_handler(method, pattern, std::move(handler), options, impl_->config_.max_body);
+  return *this;
+}
+
+Server& Server::route(std::string_view method, std::string_view pattern, AsyncHandler handler,
+                      RouteOptions options) {
+  impl_->check_not_started();
+  impl_->site_.add_handler(method, pattern, std::move(handler), options, impl_->config_.max_body);
   return *this;
 }
 

@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 
+#include "files/open_file.hpp"
 #include "http/error_page.hpp"
 #include "net/socket.hpp"
 #include "weft/log.hpp"
@@ -22,19 +23,6 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 // Idle keep-alive connections closed to make room when descriptors run out.
 constexpr std::size_t kShedOnExhaustion = 16;
 constexpr auto kLogFlushInterval = std::chrono::seconds(1);
-
-Response run_handler(const Handler& handler, const Request& request) {
-  try {
-    return handler(request);
-  } catch (const std::exception& e) {
-    log(LogLevel::error, "handler for " + std::string(request.method()) + " " +
-                             std::string(request.target()) + " threw: " + e.what());
-  } catch (...) {
-    log(LogLevel::error, "handler for " + std::string(request.method()) + " " +
-                             std::string(request.target()) + " threw a non-standard exception");
-  }
-  return Response::html(500, http::error_page(500, "the handler failed"));
-}
 
 }  // namespace
 
@@ -190,20 +178,26 @@ http::Route ServerLoop::route(const http::RequestHead& head, std::string_view pa
   return shared_.site.route(head, path);
 }
 
-bool ServerLoop::dispatch(http::Connection& connection, const void* handler, Request request) {
-  const auto* h = static_cast<const Handler*>(handler);
-  const std::uint64_t id = connection.id();
-  return shared_.pool.try_execute([this, h, id, request = std::move(request)] {
-    Response response = run_handler(*h, request);
-    event_loop.post(
-        [this, id, response = std::move(response)]() mutable { complete(id, std::move(response)); });
+bool ServerLoop::dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) {
+  return shared_.pool.try_execute(
+      [&endpoint, request = std::move(request), reply = std::move(reply)]() mutable {
+        endpoint.start(std::move(request), std::move(reply));
+      });
+}
+
+bool ServerLoop::run_off_loop(std::function<void()> job) { return shared_.pool.try_execute(std::move(job)); }
+
+void ServerLoop::post_news(std::uint64_t connection_id) {
+  event_loop.post([this, connection_id] {
+    const auto it = connections_.find(connection_id);
+    if (it != connections_.end()) it->second->on_exchange_news();
   });
 }
 
-void ServerLoop::complete(std::uint64_t id, Response response) {
-  const auto it = connections_.find(id);
-  if (it == connections_.end()) return;  // closed meanwhile (timeout, stop_now, client gone)
-  it->second->complete(std::move(response));
+int ServerLoop::open_file_body(const Response& response, std::vector<http::BodyPart>& body) {
+  files::OpenedFile opened = files::open_regular_file(response.file_path());
+  if (opened.status == 200) body.push_back(http::BodyPart{{}, std::move(opened.fd), 0, opened.size});
+  return opened.status;
 }
 
 void ServerLoop::access(const http::Connection& connection, std::string_view method, std::string_view target,

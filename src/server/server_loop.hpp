@@ -59,7 +59,10 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost, privat
 
   // http::ConnectionHost
   http::Route route(const http::RequestHead& head, std::string_view path) override;
-  bool dispatch(http::Connection& connection, const void* handler, Request request) override;
+  bool dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) override;
+  bool run_off_loop(std::function<void()> job) override;
+  void post_news(std::uint64_t connection_id) override;
+  int open_file_body(const Response& response, std::vector<http::BodyPart>& body) override;
   void access(const http::Connection& connection, std::string_view method, std::string_view target,
               int version_minor, int status, std::uint64_t body_bytes) override;
   void closed(http::Connection& connection) override;
@@ -73,7 +76,6 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost, privat
   void close_all();
   void expire_timers();
   void shed_idle(std::size_t count);
-  void complete(std::uint64_t id, Response response);
   [[nodiscard]] net::Clock::time_point next_deadline() const;
 
   ServerShared& shared_;

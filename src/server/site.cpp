@@ -1,23 +1,88 @@
 #include "server/site.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <stdexcept>
+#include <string>
 
 #include "http/error_page.hpp"
+#include "weft/log.hpp"
 
 namespace weft::detail {
 
 Site::Site() : not_found_(Response::html(404, http::error_page(404, "nothing here"))) {}
 
-void Site::add_handler(std::string_view method, std::string_view pattern, Handler handler) {
-  if (!handler) throw std::invalid_argument("weft::Server::route: empty handler for " + std::string(pattern));
+Site::HandlerEndpoint::HandlerEndpoint(Handler handler, AsyncHandler async, const RouteOptions& options,
+                                       std::size_t default_max_body)
+    : handler_(std::move(handler)), async_(std::move(async)) {
+  stream_body = options.stream_body;
+  max_body = options.max_body.value_or(default_max_body);
+}
+
+void Site::HandlerEndpoint::start(Request request, Reply reply) const noexcept {
+  const auto failed = [&request](std::string_view what) {
+    log(LogLevel::error, "handler for " + std::string(request.method()) + " " +
+                             std::string(request.target()) + " threw" + std::string(what));
+  };
+  try {
+    if (handler_) {
+      reply.send(handler_(request));
+    } else {
+      async_(request, std::move(reply));
+      return;
+    }
+  } catch (const std::exception& e) {
+    failed(std::string(": ") + e.what());
+  } catch (...) {
+    failed(" a non-standard exception");
+  }
+  // A thrown handler: answer 500 (unless the Reply went elsewhere and answers by itself).
+  if (reply) {
+    try {
+      reply.send(Response::html(500, http::error_page(500, "the handler failed")));
+    } catch (...) {  // out of memory: the Reply's destructor still answers
+    }
+  }
+}
+
+void Site::add_target(std::string_view method, std::string_view pattern,
+                      std::unique_ptr<HandlerEndpoint> endpoint) {
   router_.add(method, pattern, targets_.size());
-  targets_.push_back(std::make_unique<Target>(Target{std::move(handler), Response()}));
+  targets_.push_back(std::make_unique<Target>(Target{std::move(endpoint), Response()}));
+}
+
+namespace {
+
+void check_options(std::string_view pattern, const RouteOptions& options) {
+  if (options.max_body && *options.max_body == 0 && !options.stream_body) {
+    throw std::invalid_argument(
+        "weft::Server::route: " + std::string(pattern) +
+        ": max_body 0 (no limit) needs stream_body (a buffered body must be bounded)");
+  }
+}
+
+}  // namespace
+
+void Site::add_handler(std::string_view method, std::string_view pattern, Handler handler,
+                       RouteOptions options, std::size_t default_max_body) {
+  if (!handler) throw std::invalid_argument("weft::Server::route: empty handler for " + std::string(pattern));
+  check_options(pattern, options);
+  add_target(
+      method, pattern,
+      std::make_unique<HandlerEndpoint>(std::move(handler), AsyncHandler(), options, default_max_body));
+}
+
+void Site::add_handler(std::string_view method, std::string_view pattern, AsyncHandler handler,
+                       RouteOptions options, std::size_t default_max_body) {
+  if (!handler) throw std::invalid_argument("weft::Server::route: empty handler for " + std::string(pattern));
+  check_options(pattern, options);
+  add_target(method, pattern,
+             std::make_unique<HandlerEndpoint>(Handler(), std::move(handler), options, default_max_body));
 }
 
 void Site::add_fixed(std::string_view pattern, Response response) {
   router_.add("GET", pattern, targets_.size());
-  targets_.push_back(std::make_unique<Target>(Target{Handler(), std::move(response)}));
+  targets_.push_back(std::make_unique<Target>(Target{nullptr, std::move(response)}));
 }
 
 void Site::set_not_found(Response response) { not_found_ = std::move(response); }
@@ -34,7 +99,7 @@ std::optional<http::PreparedResponse> render(const Response& r, std::string_view
 
 void Site::prepare(std::string_view server_name) {
   for (const auto& target : targets_) {
-    if (!target->handler) target->prepared = render(target->fixed, server_name);
+    if (!target->endpoint) target->prepared = render(target->fixed, server_name);
   }
   not_found_prepared_ = render(not_found_, server_name);
   for (const auto& dir : static_dirs_) dir->set_server_name(std::string(server_name));
@@ -46,9 +111,9 @@ http::Route Site::route(const http::RequestHead& head, std::string_view path) co
   switch (match.outcome) {
     case Router::Outcome::kFound: {
       const Target& target = *targets_[match.route];
-      if (target.handler) {
+      if (target.endpoint) {
         route.kind = http::Route::Kind::kHandle;
-        route.handler = &target.handler;
+        route.endpoint = target.endpoint.get();
         route.params = std::move(match.params);
       } else {
         route.fixed = &target.fixed;

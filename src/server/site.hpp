@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exchange/endpoint.hpp"
 #include "files/static_dir.hpp"
 #include "http/connection_host.hpp"
 #include "http/parser.hpp"
@@ -26,7 +27,10 @@ class Site {
   Site();
 
   /// See Server::route / fixed / not_found. Throw std::invalid_argument on a bad or duplicate pattern.
-  void add_handler(std::string_view method, std::string_view pattern, Handler handler);
+  void add_handler(std::string_view method, std::string_view pattern, Handler handler, RouteOptions options,
+                   std::size_t default_max_body);
+  void add_handler(std::string_view method, std::string_view pattern, AsyncHandler handler,
+                   RouteOptions options, std::size_t default_max_body);
   void add_fixed(std::string_view pattern, Response response);
   void set_not_found(Response response);
   /// Throws std::invalid_argument when `directory` cannot be opened or `options` is invalid.
@@ -40,11 +44,24 @@ class Site {
   [[nodiscard]] http::Route route(const http::RequestHead& head, std::string_view path) const;
 
  private:
+  // A route's handler, as the protocols start it.
+  class HandlerEndpoint final : public exchange::Endpoint {
+   public:
+    HandlerEndpoint(Handler handler, AsyncHandler async, const RouteOptions& options,
+                    std::size_t default_max_body);
+    void start(Request request, Reply reply) const noexcept override;
+
+   private:
+    Handler handler_;
+    AsyncHandler async_;
+  };
   struct Target {
-    Handler handler;  // empty for a fixed response
+    std::unique_ptr<HandlerEndpoint> endpoint;  // null for a fixed response
     Response fixed;
     std::optional<http::PreparedResponse> prepared = std::nullopt;  // of `fixed`, after prepare()
   };
+  void add_target(std::string_view method, std::string_view pattern,
+                  std::unique_ptr<HandlerEndpoint> endpoint);
 
   Router router_;
   // Longest prefix first; unique_ptr: a StaticDir is not movable (its listing handler refers to it).

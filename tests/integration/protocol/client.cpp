@@ -100,7 +100,23 @@ std::optional<Reply> Client::read_reply(std::chrono::milliseconds timeout, bool 
   buffer_.erase(0, end + 4);
   const bool bodiless = head_request || reply.status < 200 || reply.status == 204 || reply.status == 304;
   if (!bodiless) {
-    if (reply.has("content-length")) {
+    if (reply.header("transfer-encoding") == "chunked") {
+      // Sizes in hex, each chunk followed by CRLF; no extensions or trailers from weft.
+      for (;;) {
+        std::size_t eol;
+        while ((eol = buffer_.find("\r\n")) == std::string::npos) {
+          if (!fill(deadline)) return std::nullopt;
+        }
+        const std::size_t size = std::stoul(buffer_.substr(0, eol), nullptr, 16);
+        while (buffer_.size() < eol + 2 + size + 2) {
+          if (!fill(deadline)) return std::nullopt;
+        }
+        if (buffer_.compare(eol + 2 + size, 2, "\r\n") != 0) return std::nullopt;
+        reply.body.append(buffer_, eol + 2, size);
+        buffer_.erase(0, eol + 2 + size + 2);
+        if (size == 0) break;
+      }
+    } else if (reply.has("content-length")) {
       const std::size_t length = std::stoul(reply.header("content-length"));
       while (buffer_.size() < length) {
         if (!fill(deadline)) return std::nullopt;

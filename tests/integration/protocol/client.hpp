@@ -37,7 +37,7 @@ class Client {
   ~Client();
 
   void send(std::string_view bytes);
-  /// Reads one response (Content-Length framed, or up to close); nullopt on
+  /// Reads one response (Content-Length or chunked framed, or up to close); nullopt on
   /// timeout or when the connection closes before a whole response.
   /// `head_request`: the response to a HEAD has no body whatever its Content-Length.
   std::optional<Reply> read_reply(std::chrono::milliseconds timeout = 5s, bool head_request = false);

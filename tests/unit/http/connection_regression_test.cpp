@@ -17,7 +17,11 @@
 namespace weft::http {
 namespace {
 
-constexpr char kHandler = 'h';
+// Never started: these tests stop before a handler would answer.
+class IdleEndpoint final : public exchange::Endpoint {
+ public:
+  void start(Request /*request*/, Reply /*reply*/) const noexcept override {}
+};
 
 class TestHost final : public ConnectionHost {
  public:
@@ -26,16 +30,20 @@ class TestHost final : public ConnectionHost {
     Route r;
     if (path == "/h") {
       r.kind = Route::Kind::kHandle;
-      r.handler = &kHandler;
+      r.endpoint = &endpoint_;
     } else {
       r.response = Response::text(200, "ok\n");
     }
     return r;
   }
-  // The handler never finishes: these tests stop before it would.
-  bool dispatch(Connection& /*connection*/, const void* /*handler*/, Request /*request*/) override {
+  // The handler never finishes: these tests stop before it would (the Reply is kept unanswered).
+  bool dispatch(const exchange::Endpoint& /*endpoint*/, Request /*request*/, Reply reply) override {
+    replies_.push_back(std::move(reply));
     return true;
   }
+  bool run_off_loop(std::function<void()> /*job*/) override { return false; }
+  void post_news(std::uint64_t /*connection_id*/) override {}
+  int open_file_body(const Response& /*response*/, std::vector<BodyPart>& /*body*/) override { return 404; }
   void access(const Connection& /*connection*/, std::string_view /*method*/, std::string_view /*target*/,
               int /*version_minor*/, int /*status*/, std::uint64_t /*body_bytes*/) override {}
   void closed(Connection& /*connection*/) override { closed_ = true; }
@@ -43,6 +51,8 @@ class TestHost final : public ConnectionHost {
 
  private:
   bool closed_ = false;
+  IdleEndpoint endpoint_;
+  std::vector<Reply> replies_;
 };
 
 // One connection: the client's end of the socketpair, and what it has received.

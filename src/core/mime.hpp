@@ -10,7 +10,7 @@
 #include <span>
 #include <string_view>
 
-namespace weft::detail {
+namespace weft::core {
 
 /// The type for an unknown or missing extension.
 inline constexpr std::string_view kOctetStream = "application/octet-stream";
@@ -28,4 +28,4 @@ struct MimeEntry {
 };
 [[nodiscard]] std::span<const MimeEntry> mime_table() noexcept;
 
-}  // namespace weft::detail
+}  // namespace weft::core

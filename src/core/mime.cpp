@@ -1,10 +1,10 @@
-#include "files/mime.hpp"
+#include "core/mime.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 
-namespace weft::detail {
+namespace weft::core {
 
 namespace {
 
@@ -126,4 +126,4 @@ std::string_view mime_type_for(std::string_view path) noexcept {
   return it != kTypes.end() && it->extension == key ? it->type : kOctetStream;
 }
 
-}  // namespace weft::detail
+}  // namespace weft::core

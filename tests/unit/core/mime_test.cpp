@@ -1,4 +1,4 @@
-#include "files/mime.hpp"
+#include "core/mime.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 namespace {
 
-using weft::detail::mime_type_for;
+using weft::core::mime_type_for;
 
 TEST(MimeTypeFor, KnowsTheCommonWebTypes) {
   EXPECT_EQ(mime_type_for("index.html"), "text/html; charset=utf-8");
@@ -51,7 +51,7 @@ TEST(MimeTypeFor, FallsBackToOctetStream) {
 }
 
 TEST(MimeTypeFor, TableIsSortedAndTextTypesCarryUtf8) {
-  const auto table = weft::detail::mime_table();
+  const auto table = weft::core::mime_table();
   ASSERT_GT(table.size(), 60U);
   for (std::size_t i = 1; i < table.size(); ++i) {
     EXPECT_LT(table[i - 1].extension, table[i].extension) << "unsorted at " << table[i].extension;

@@ -1,0 +1,308 @@
+#include "exchange/exchange.hpp"
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "weft/log.hpp"
+#include "weft/reply.hpp"
+
+namespace weft::exchange {
+namespace {
+
+constexpr std::size_t kStreamLimit = ResponseStream::kBufferLimit;
+constexpr std::size_t kStreamLowWater = kStreamLimit / 2;
+constexpr std::size_t kBodyLimit = BodyReader::kBufferLimit;
+
+void run_callback(const std::function<void()>& fn) noexcept {
+  try {
+    if (fn) fn();
+  } catch (const std::exception& e) {
+    log(LogLevel::error, std::string("exchange callback threw: ") + e.what());
+  } catch (...) {
+    log(LogLevel::error, "exchange callback threw a non-standard exception");
+  }
+}
+
+}  // namespace
+
+Exchange::~Exchange() = default;
+
+void Exchange::attach(std::function<void()> wake, Executor executor) {
+  const std::lock_guard lock(mutex_);
+  wake_ = std::move(wake);
+  executor_ = std::move(executor);
+  // News that came before the protocol side was attached (a handler answering at once).
+  if (phase_ != Phase::kWaiting || cancelled_) notify_locked();
+}
+
+void Exchange::detach(bool completed) {
+  if (!completed) cancel();
+  // Callbacks often hold a handle to this exchange (a stream, a reply): dropping them here
+  // breaks that cycle once the protocol side is done with the exchange.
+  std::vector<std::function<void()>> callbacks;
+  std::function<void()> ready;
+  {
+    const std::lock_guard lock(mutex_);
+    wake_ = nullptr;
+    callbacks.swap(on_cancel_);
+    ready.swap(on_ready_);
+    if (!delivering_) {
+      on_data_ = nullptr;
+      on_end_ = nullptr;
+    }
+  }
+}
+
+void Exchange::notify_locked() {
+  if (wake_pending_ || !wake_) return;
+  wake_pending_ = true;
+  wake_();
+}
+
+Exchange::Outgoing Exchange::take(std::size_t max_bytes) {
+  Outgoing out;
+  std::function<void()> ready;
+  {
+    const std::lock_guard lock(mutex_);
+    wake_pending_ = false;
+    if (phase_ == Phase::kWaiting) return out;
+    if (!head_taken_) {
+      head_taken_ = true;
+      out.response = std::move(response_);
+      response_.reset();
+      out.parts = std::move(parts_);
+      out.stream_start = phase_ != Phase::kAnswered;
+      if (!out.stream_start) return out;
+    }
+    const std::size_t before = stream_bytes_.size();
+    if (stream_bytes_.size() <= max_bytes) {
+      out.bytes = std::move(stream_bytes_);
+      stream_bytes_ = std::string();
+    } else {
+      out.bytes.assign(stream_bytes_, 0, max_bytes);
+      stream_bytes_.erase(0, max_bytes);
+    }
+    out.end = stream_end_ && stream_bytes_.empty();
+    out.abandoned = abandoned_ && !stream_end_;
+    if (on_ready_ && before >= kStreamLowWater && stream_bytes_.size() < kStreamLowWater) {
+      ready = std::move(on_ready_);
+      on_ready_ = nullptr;
+    }
+  }
+  run_callback(ready);
+  return out;
+}
+
+std::size_t Exchange::buffered() const {
+  const std::lock_guard lock(mutex_);
+  return stream_bytes_.size();
+}
+
+void Exchange::cancel() {
+  std::vector<std::function<void()>> callbacks;
+  std::function<void()> ready;
+  {
+    const std::lock_guard lock(mutex_);
+    if (cancelled_) return;
+    cancelled_ = true;
+    callbacks.swap(on_cancel_);
+    ready = std::move(on_ready_);
+    on_ready_ = nullptr;
+    if (!body_end_) {
+      body_end_ = BodyEnd::aborted;
+      (void)schedule_locked();
+    }
+  }
+  for (const auto& fn : callbacks) run_callback(fn);
+  run_callback(ready);
+}
+
+bool Exchange::answer(Response response, std::vector<BodyPart> parts) {
+  const std::lock_guard lock(mutex_);
+  if (phase_ != Phase::kWaiting) return false;
+  phase_ = Phase::kAnswered;
+  if (cancelled_) return false;
+  response_ = std::move(response);
+  parts_ = std::move(parts);
+  notify_locked();
+  return true;
+}
+
+bool Exchange::start_stream(Response head) {
+  const std::lock_guard lock(mutex_);
+  if (phase_ != Phase::kWaiting) return false;
+  phase_ = Phase::kStreaming;
+  if (cancelled_) return false;
+  stream_bytes_ = head.body();
+  head.set_body({});
+  response_ = std::move(head);
+  notify_locked();
+  return true;
+}
+
+bool Exchange::write(std::string_view bytes) {
+  const std::lock_guard lock(mutex_);
+  if (phase_ != Phase::kStreaming || cancelled_ || stream_end_) return false;
+  if (bytes.empty()) return stream_bytes_.size() < kStreamLimit;
+  stream_bytes_.append(bytes);
+  notify_locked();
+  return stream_bytes_.size() < kStreamLimit;
+}
+
+void Exchange::end_stream() {
+  const std::lock_guard lock(mutex_);
+  if (phase_ != Phase::kStreaming || stream_end_) return;
+  stream_end_ = true;
+  notify_locked();
+}
+
+void Exchange::abandon_stream() {
+  const std::lock_guard lock(mutex_);
+  if (phase_ != Phase::kStreaming || stream_end_ || cancelled_) return;
+  abandoned_ = true;
+  log(LogLevel::warn, "a response stream was dropped without end(): the response is cut short");
+  notify_locked();
+}
+
+bool Exchange::cancelled() const {
+  const std::lock_guard lock(mutex_);
+  return cancelled_;
+}
+
+bool Exchange::answered() const {
+  const std::lock_guard lock(mutex_);
+  return phase_ != Phase::kWaiting;
+}
+
+void Exchange::on_cancel(std::function<void()> fn) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (!cancelled_) {
+      on_cancel_.push_back(std::move(fn));
+      return;
+    }
+  }
+  run_callback(fn);
+}
+
+void Exchange::on_ready(std::function<void()> fn) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (!cancelled_ && stream_bytes_.size() >= kStreamLowWater) {
+      on_ready_ = std::move(fn);
+      return;
+    }
+  }
+  run_callback(fn);
+}
+
+// ---- the request body ----
+
+bool Exchange::push_body(std::string_view chunk) {
+  const std::lock_guard lock(mutex_);
+  if (body_end_ || chunk.empty()) return body_buffered_ < kBodyLimit;
+  body_chunks_.emplace_back(chunk);
+  body_buffered_ += chunk.size();
+  (void)schedule_locked();
+  return body_buffered_ < kBodyLimit;
+}
+
+void Exchange::end_body(BodyEnd how) {
+  const std::lock_guard lock(mutex_);
+  if (body_end_) return;
+  body_end_ = how;
+  (void)schedule_locked();
+}
+
+bool Exchange::wants_body() const {
+  const std::lock_guard lock(mutex_);
+  return body_buffered_ < kBodyLimit;
+}
+
+bool Exchange::retry_delivery() {
+  const std::lock_guard lock(mutex_);
+  if (!delivery_refused_) return true;
+  delivery_refused_ = false;
+  return schedule_locked();
+}
+
+void Exchange::read_body(std::function<void(std::string_view)> on_data, std::function<void(BodyEnd)> on_end) {
+  const std::lock_guard lock(mutex_);
+  if (reading_) throw std::logic_error("weft::BodyReader::read: called twice");
+  reading_ = true;
+  on_data_ = std::move(on_data);
+  on_end_ = std::move(on_end);
+  (void)schedule_locked();
+}
+
+bool Exchange::schedule_locked() {
+  if (!reading_ || delivering_ || (body_chunks_.empty() && (!body_end_ || body_end_delivered_))) return true;
+  if (!executor_) return false;
+  delivering_ = true;
+  if (executor_([self = shared_from_this()] { self->deliver(); })) return true;
+  // The pool's queue is full: the protocol side retries (retry_delivery) on its next turn.
+  delivering_ = false;
+  delivery_refused_ = true;
+  notify_locked();
+  return false;
+}
+
+bool Exchange::delivery_refused() const {
+  const std::lock_guard lock(mutex_);
+  return delivery_refused_;
+}
+
+void Exchange::deliver() {
+  for (;;) {
+    std::deque<std::string> chunks;
+    std::optional<BodyEnd> end;
+    bool was_full = false;
+    {
+      const std::lock_guard lock(mutex_);
+      if (body_chunks_.empty()) {
+        if (!body_end_ || body_end_delivered_) {
+          delivering_ = false;
+          return;
+        }
+        body_end_delivered_ = true;
+        end = body_end_;
+      } else {
+        chunks.swap(body_chunks_);
+        was_full = body_buffered_ >= kBodyLimit;
+        body_buffered_ = 0;
+        // Room again: the protocol side resumes reading the socket.
+        if (was_full) notify_locked();
+      }
+    }
+    if (end) {
+      const BodyEnd how = *end;
+      std::function<void(BodyEnd)> on_end = std::move(on_end_);
+      on_data_ = nullptr;
+      try {
+        if (on_end) on_end(how);
+      } catch (...) {
+        log(LogLevel::error, "a request body's end callback threw");
+      }
+      continue;  // marks delivering_ false under the lock
+    }
+    bool failed = false;
+    for (const std::string& chunk : chunks) {
+      try {
+        if (on_data_) on_data_(chunk);
+      } catch (...) {
+        log(LogLevel::error, "a request body's data callback threw; the body is treated as aborted");
+        failed = true;
+        break;
+      }
+    }
+    if (failed) {
+      const std::lock_guard lock(mutex_);
+      body_chunks_.clear();
+      if (!body_end_delivered_) body_end_ = BodyEnd::aborted;
+    }
+  }
+}
+
+}  // namespace weft::exchange

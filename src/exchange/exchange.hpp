@@ -1,0 +1,158 @@
+#pragma once
+// Exchange: the state one request and its response share between the protocol side (a
+// connection's event loop) and the application side (handlers, producers, body consumers on any
+// thread). Protocol-agnostic: HTTP/1.1 today; an HTTP/2 stream drives it the same way.
+//
+//   application (any thread)                     protocol (loop thread)
+//   Reply::send / stream, ResponseStream::write  ──notify──>  wake() ──post──> take()
+//   BodyReader callbacks (pool)  <──deliver──  push_body() / end_body()  <── socket
+//
+// Every field below is guarded by mutex_. The protocol side never blocks on the application:
+// it takes what is there and goes on; the application is told about room (on_ready) and
+// cancellation (on_cancel) on the loop thread, outside the lock. Lock order: mutex_ is never
+// held while a callback runs; wake_ (which posts to the loop's queue) runs under it, and the
+// loop never takes mutex_ while holding its queue lock.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exchange/body_part.hpp"
+#include "weft/body_reader.hpp"
+#include "weft/response.hpp"
+
+namespace weft::exchange {
+
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  /// Runs a job off the loop; false when it cannot be taken now (a full pool queue).
+  using Executor = std::function<bool(std::function<void()>)>;
+
+  Exchange() = default;
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+  ~Exchange();
+
+  // ---- protocol side (loop thread) ----
+
+  /// Connects the exchange to its protocol side: `wake` is called (from any thread, at most once
+  /// until the next take()) when there is news; `executor` runs body deliveries.
+  void attach(std::function<void()> wake, Executor executor);
+  /// The protocol side is done with the exchange: `completed` (the whole answer went out) or not
+  /// (then it cancels). Never calls wake again; drops the application's callbacks.
+  void detach(bool completed);
+
+  /// What the application has produced since the last take().
+  struct Outgoing {
+    std::optional<Response> response;  ///< the whole answer, or (stream_start) the head of a stream
+    std::vector<BodyPart> parts;       ///< a whole answer's body, when given as parts
+    bool stream_start = false;         ///< `response` is a stream head; bytes follow
+    std::string bytes;                 ///< stream bytes
+    bool end = false;                  ///< the stream ended after `bytes`
+    bool abandoned = false;            ///< the producer went away without end(): cut the response
+  };
+  /// Takes the answer (once) and at most `max_bytes` stream bytes; runs on_ready callbacks when
+  /// this made room. Clears the pending wake.
+  Outgoing take(std::size_t max_bytes);
+  /// Stream bytes waiting.
+  [[nodiscard]] std::size_t buffered() const;
+
+  /// Cancels (client gone, server cut): runs on_cancel (and pending on_ready) callbacks here.
+  void cancel();
+
+  /// Body bytes from the client (copied). False once kBufferLimit bytes wait for the consumer:
+  /// stop reading until wants_body() (the exchange wakes the protocol when room comes back).
+  bool push_body(std::string_view chunk);
+  /// The body ended (complete or not). Delivered to the consumer after the bytes before it.
+  void end_body(BodyEnd how);
+  /// True while the consumer's buffer has room.
+  [[nodiscard]] bool wants_body() const;
+  /// True when the executor refused a body delivery: call retry_delivery() on a later turn.
+  [[nodiscard]] bool delivery_refused() const;
+  /// Retries a refused body delivery; true when nothing is left to retry.
+  bool retry_delivery();
+
+  // ---- application side (any thread) ----
+
+  /// False (and the response is dropped) when already answered or cancelled.
+  bool answer(Response response, std::vector<BodyPart> parts = {});
+  bool start_stream(Response head);
+  bool write(std::string_view bytes);
+  void end_stream();
+  void abandon_stream();
+  [[nodiscard]] bool cancelled() const;
+  [[nodiscard]] bool answered() const;
+  void on_cancel(std::function<void()> fn);
+  void on_ready(std::function<void()> fn);
+  void read_body(std::function<void(std::string_view)> on_data, std::function<void(BodyEnd)> on_end);
+
+ private:
+  void notify_locked();
+  /// Starts a delivery job if one is needed and none runs; false if the executor refused.
+  bool schedule_locked();
+  void deliver();
+
+  mutable std::mutex mutex_;
+  std::function<void()> wake_;
+  Executor executor_;
+  bool wake_pending_ = false;
+  bool cancelled_ = false;
+
+  // The answer.
+  enum class Phase : std::uint8_t { kWaiting, kAnswered, kStreaming, kEnded };
+  Phase phase_ = Phase::kWaiting;
+  std::optional<Response> response_;
+  std::vector<BodyPart> parts_;
+  bool head_taken_ = false;
+  std::string stream_bytes_;
+  bool stream_end_ = false;
+  bool abandoned_ = false;
+  std::function<void()> on_ready_;
+  std::vector<std::function<void()>> on_cancel_;
+
+  // The request body, when it streams.
+  std::deque<std::string> body_chunks_;
+  std::size_t body_buffered_ = 0;
+  std::optional<BodyEnd> body_end_;
+  bool body_end_delivered_ = false;
+  bool delivering_ = false;
+  bool delivery_refused_ = false;
+  std::function<void(std::string_view)> on_data_;
+  std::function<void(BodyEnd)> on_end_;
+  bool reading_ = false;
+};
+
+/// Shared by every copy of one Reply: the last copy gone without an answer answers 500.
+class ReplyHandle {
+ public:
+  explicit ReplyHandle(std::shared_ptr<Exchange> exchange) noexcept : exchange_(std::move(exchange)) {}
+  ReplyHandle(const ReplyHandle&) = delete;
+  ReplyHandle& operator=(const ReplyHandle&) = delete;
+  ~ReplyHandle();
+  [[nodiscard]] const std::shared_ptr<Exchange>& exchange() const noexcept { return exchange_; }
+
+ private:
+  std::shared_ptr<Exchange> exchange_;
+};
+
+/// Shared by every copy of one ResponseStream: the last copy gone without end() abandons it.
+class StreamHandle {
+ public:
+  explicit StreamHandle(std::shared_ptr<Exchange> exchange) noexcept : exchange_(std::move(exchange)) {}
+  StreamHandle(const StreamHandle&) = delete;
+  StreamHandle& operator=(const StreamHandle&) = delete;
+  ~StreamHandle() { exchange_->abandon_stream(); }
+  [[nodiscard]] Exchange& exchange() const noexcept { return *exchange_; }
+
+ private:
+  std::shared_ptr<Exchange> exchange_;
+};
+
+}  // namespace weft::exchange

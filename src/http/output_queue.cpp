@@ -1,0 +1,202 @@
+#include "http/output_queue.hpp"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace weft::http {
+namespace {
+
+constexpr std::size_t kMaxIov = 16;
+// A bytes chunk grows by appending up to this size; beyond it a new chunk starts (so a chunk's
+// storage stays reusable by the spares most of the time).
+constexpr std::size_t kTailMax = OutputQueue::kCoalesceMax * 4;
+
+}  // namespace
+
+std::string OutputSpares::take_bytes() {
+  if (bytes_.empty()) return {};
+  std::string bytes = std::move(bytes_.back());
+  bytes_.pop_back();
+  return bytes;
+}
+
+void OutputSpares::give_bytes(std::string&& bytes) {
+  if (bytes.capacity() <= kMaxSpareBytes && bytes_.size() < kMaxSpares) {
+    bytes.clear();
+    bytes_.push_back(std::move(bytes));
+  }
+}
+
+std::vector<OutChunk> OutputSpares::take_chunks() {
+  if (chunks_.empty()) return {};
+  std::vector<OutChunk> chunks = std::move(chunks_.back());
+  chunks_.pop_back();
+  return chunks;
+}
+
+void OutputSpares::give_chunks(std::vector<OutChunk>&& chunks) {
+  if (chunks.capacity() != 0 && chunks.capacity() <= kMaxSpareChunks && chunks_.size() < kMaxSpares) {
+    chunks_.push_back(std::move(chunks));
+  }
+}
+
+std::uint64_t OutputQueue::pending() const noexcept {
+  std::uint64_t total = 0;
+  for (std::size_t i = head_; i < chunks_.size(); ++i)
+    total += (chunks_[i].bytes.size() - chunks_[i].sent) + chunks_[i].file_left;
+  return total;
+}
+
+OutChunk* OutputQueue::tail_for(std::size_t extra) noexcept {
+  if (head_ < chunks_.size() && !chunks_.back().file && chunks_.back().bytes.size() + extra <= kTailMax) {
+    return &chunks_.back();
+  }
+  return nullptr;
+}
+
+OutChunk& OutputQueue::new_chunk(bool with_bytes) {
+  if (chunks_.capacity() == 0) chunks_ = spares_->take_chunks();
+  OutChunk& chunk = chunks_.emplace_back();
+  if (with_bytes) chunk.bytes = spares_->take_bytes();
+  return chunk;
+}
+
+std::string& OutputQueue::tail(std::size_t extra) {
+  if (OutChunk* t = tail_for(extra)) return t->bytes;
+  std::string& bytes = new_chunk(true).bytes;
+  bytes.reserve(extra);
+  return bytes;
+}
+
+void OutputQueue::push(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (OutChunk* t = tail_for(bytes.size())) {
+    t->bytes.append(bytes);
+    return;
+  }
+  new_chunk(true).bytes.assign(bytes);
+}
+
+void OutputQueue::push(std::string&& bytes) {
+  if (bytes.empty()) return;
+  if (OutChunk* t = tail_for(bytes.size())) {
+    t->bytes.append(bytes);
+    return;
+  }
+  new_chunk(false).bytes = std::move(bytes);
+}
+
+void OutputQueue::push(std::vector<BodyPart>& parts) {
+  for (BodyPart& part : parts) {
+    if (part.file) {
+      push_file(std::move(part.file), part.offset, part.length);
+    } else {
+      push(std::move(part.bytes));
+    }
+  }
+}
+
+void OutputQueue::push_file(std::shared_ptr<const net::UniqueFd> file, std::uint64_t offset,
+                            std::uint64_t length) {
+  if (length == 0) return;
+  OutChunk& chunk = new_chunk(false);
+  chunk.file = std::move(file);
+  chunk.file_offset = offset;
+  chunk.file_left = length;
+}
+
+void OutputQueue::release() {
+  for (OutChunk& chunk : chunks_) {
+    if (chunk.bytes.capacity() != 0) spares_->give_bytes(std::move(chunk.bytes));
+  }
+  chunks_.clear();
+  head_ = 0;
+  spares_->give_chunks(std::move(chunks_));
+  chunks_ = {};
+}
+
+OutputQueue::FlushResult OutputQueue::flush(int fd, bool closing, std::size_t budget) {
+  FlushResult result;
+  while (head_ < chunks_.size()) {
+    if (budget == 0) {
+      result.status = FlushStatus::kBudget;
+      return result;
+    }
+    OutChunk& front = chunks_[head_];
+    if (front.file) {
+      auto offset = static_cast<off_t>(front.file_offset);
+      const ssize_t n =
+          ::sendfile(fd, front.file->get(), &offset,
+                     static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, budget)));
+      if (n > 0) {
+        result.progress = true;
+        budget -= std::min(budget, static_cast<std::size_t>(n));
+        front.file_offset += static_cast<std::uint64_t>(n);
+        front.file_left -= static_cast<std::uint64_t>(n);
+        if (front.file_left == 0) {
+          front.file.reset();  // the descriptor may close now, not when the chunk is reused
+          ++head_;
+        }
+        continue;
+      }
+      if (n == 0) {  // the file shrank under us: the promised length cannot be kept
+        result.status = FlushStatus::kShrunk;
+        return result;
+      }
+    } else {
+      std::array<iovec, kMaxIov> iov{};
+      std::size_t count = 0;
+      for (std::size_t i = head_; i < chunks_.size() && count < kMaxIov && !chunks_[i].file; ++i) {
+        iov[count].iov_base = chunks_[i].bytes.data() + chunks_[i].sent;
+        iov[count].iov_len = chunks_[i].bytes.size() - chunks_[i].sent;
+        ++count;
+      }
+      // A file follows these bytes (a response head, usually): let the kernel fill the segment
+      // with the file's first bytes instead of pushing the head out alone. So does the FIN of a
+      // connection that closes after this answer: with MSG_MORE the last bytes wait in the socket
+      // for close() (or shutdown()), which sends them and the FIN in one segment instead of two,
+      // as nginx's TCP_CORK does.
+      const bool file_follows = head_ + count < chunks_.size() && chunks_[head_ + count].file != nullptr;
+      const int flags = MSG_NOSIGNAL | (file_follows || closing ? MSG_MORE : 0);
+      ssize_t n = 0;
+      if (count == 1) {  // the usual case; send() spares the kernel the msghdr and iovec import
+        n = ::send(fd, iov[0].iov_base, iov[0].iov_len, flags);
+      } else {
+        msghdr msg{};
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = count;
+        n = ::sendmsg(fd, &msg, flags);
+      }
+      if (n > 0) {
+        result.progress = true;
+        budget -= std::min(budget, static_cast<std::size_t>(n));
+        auto left = static_cast<std::size_t>(n);
+        while (left > 0) {
+          OutChunk& c = chunks_[head_];
+          const std::size_t take = std::min(left, c.bytes.size() - c.sent);
+          c.sent += take;
+          left -= take;
+          if (c.sent == c.bytes.size()) ++head_;
+        }
+        continue;
+      }
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      result.status = FlushStatus::kBlocked;
+      return result;
+    }
+    if (errno != EINTR) {
+      result.status = FlushStatus::kError;
+      return result;
+    }
+  }
+  if (!chunks_.empty()) release();
+  result.status = FlushStatus::kDone;
+  return result;
+}
+
+}  // namespace weft::http

@@ -1,0 +1,113 @@
+#pragma once
+// OutputQueue: the bytes and file ranges one connection still has to write, and the code that
+// writes them (send / sendmsg for bytes, sendfile for files). Loop thread only.
+//
+// Why a unit of its own: every protocol writes the same way (a budget per loop turn so one
+// large response does not starve the others, MSG_MORE while more of the same answer follows,
+// sendfile for file ranges), and a transport other than a plain socket (TLS) replaces exactly
+// this part. Memory: byte strings and the chunk vector come from, and go back to, the loop's
+// OutputSpares, so answering a request allocates nothing in the steady state.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exchange/body_part.hpp"
+#include "net/unique_fd.hpp"
+
+namespace weft::http {
+
+using exchange::BodyPart;
+
+/// One chunk of output: bytes, or a file range sent with sendfile.
+struct OutChunk {
+  std::string bytes;
+  std::size_t sent = 0;
+  std::shared_ptr<const net::UniqueFd> file;
+  std::uint64_t file_offset = 0;
+  std::uint64_t file_left = 0;
+};
+
+/// Output storage kept by one loop for all its connections: enough for a burst of busy
+/// connections, bounded so that idle connections really give their memory back.
+class OutputSpares {
+ public:
+  /// An empty byte string, with capacity when a spare is at hand.
+  [[nodiscard]] std::string take_bytes();
+  /// Keeps `bytes`' storage (not when it has grown large).
+  void give_bytes(std::string&& bytes);
+  /// An empty chunk list, with capacity when a spare is at hand.
+  [[nodiscard]] std::vector<OutChunk> take_chunks();
+  /// Keeps the storage of `chunks` (which must be empty).
+  void give_chunks(std::vector<OutChunk>&& chunks);
+
+ private:
+  static constexpr std::size_t kMaxSpares = 64;
+  static constexpr std::size_t kMaxSpareBytes = std::size_t{16} * 1024;
+  static constexpr std::size_t kMaxSpareChunks = 64;
+  std::vector<std::string> bytes_;
+  std::vector<std::vector<OutChunk>> chunks_;
+};
+
+class OutputQueue {
+ public:
+  /// Bytes one connection may write per turn of the loop before the others get theirs (nginx
+  /// sendfile_max_chunk, lighttpd's 256 KiB per event). Without it one large response fills the
+  /// client's receive window in one go and the transfer stalls on zero-window probes.
+  static constexpr std::size_t kWriteBudgetPerTurn = std::size_t{256} * 1024;
+  /// Small byte strings join the previous chunk up to this size, so one write sends them all.
+  static constexpr std::size_t kCoalesceMax = std::size_t{16} * 1024;
+
+  explicit OutputQueue(OutputSpares& spares) noexcept : spares_(&spares) {}
+  OutputQueue(const OutputQueue&) = delete;
+  OutputQueue& operator=(const OutputQueue&) = delete;
+  ~OutputQueue() { release(); }
+
+  [[nodiscard]] bool empty() const noexcept { return head_ == chunks_.size(); }
+  /// Bytes (and file bytes) not yet written.
+  [[nodiscard]] std::uint64_t pending() const noexcept;
+
+  /// The string to append about `extra` bytes to: the last unsent bytes chunk when it has room,
+  /// else a new chunk (storage from the spares, `extra` reserved).
+  std::string& tail(std::size_t extra);
+  /// Appends a copy of `bytes`.
+  void push(std::string_view bytes);
+  /// Appends `bytes` (moved from; joins the tail when small enough).
+  void push(std::string&& bytes);
+  /// Appends body parts (moved from): bytes join the output, files become sendfile chunks.
+  void push(std::vector<BodyPart>& parts);
+  /// Appends `length` bytes of `file` from `offset`.
+  void push_file(std::shared_ptr<const net::UniqueFd> file, std::uint64_t offset, std::uint64_t length);
+
+  enum class FlushStatus : std::uint8_t {
+    kDone,     ///< everything written
+    kBlocked,  ///< the socket is full (EAGAIN): wait for EPOLLOUT
+    kBudget,   ///< this turn's budget is used up with output left: resume next turn
+    kError,    ///< the socket failed (EPIPE, ECONNRESET...): close
+    kShrunk,   ///< a file ended before its promised length: the framing cannot be kept; close
+  };
+  struct FlushResult {
+    FlushStatus status = FlushStatus::kDone;
+    bool progress = false;  ///< at least one byte written
+  };
+  /// Writes to `fd` until done, blocked, or `budget` bytes are written. `closing`: the connection
+  /// closes after this output, so its last bytes may wait for the FIN (MSG_MORE).
+  FlushResult flush(int fd, bool closing, std::size_t budget = kWriteBudgetPerTurn);
+
+  /// Drops everything, giving the storage back to the spares.
+  void release();
+
+ private:
+  OutChunk* tail_for(std::size_t extra) noexcept;
+  OutChunk& new_chunk(bool with_bytes);
+
+  OutputSpares* spares_;
+  std::vector<OutChunk> chunks_;  // chunks_[head_..] are unsent
+  std::size_t head_ = 0;
+};
+
+}  // namespace weft::http
