@@ -19,6 +19,7 @@
 /// loops call serve(), pool workers call list()). Not movable: the listing handler refers to it.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,7 +30,6 @@
 #include "net/unique_fd.hpp"
 #include "weft/request.hpp"
 #include "weft/response.hpp"
-#include "weft/server.hpp"
 #include "weft/static_options.hpp"
 
 namespace weft::files {
@@ -104,7 +104,9 @@ class StaticDir {
   net::UniqueFd root_;
   bool openat2_ = true;
   std::unique_ptr<OpenFileCache> cache_;
-  Handler listing_handler_;
+  // Spelled out, not weft::Handler (files must not include weft/server.hpp), but the same type:
+  // the server casts Route::handler back to a const Handler*.
+  std::function<Response(const Request&)> listing_handler_;
 };
 
 }  // namespace weft::files
