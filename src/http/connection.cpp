@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "core/percent.hpp"
@@ -423,8 +424,13 @@ void Connection::begin_body(State state, std::optional<std::uint64_t> length) {
   chunked_ = !length;
   body_left_ = length.value_or(0);
   if (chunked_) {
-    if (!chunked_decoder_) chunked_decoder_ = std::make_unique<ChunkedDecoder>(host_.limits());
-    chunked_decoder_->reset();
+    // The decoder refuses a chunk that would pass the body limit at its size line, before its
+    // data: the route's limit for a handler (0: none), Config::max_body for a dropped body.
+    std::uint64_t limit = host_.config().max_body;
+    if (state == State::kBody && pending_) limit = pending_->max_body;
+    ParserLimits limits = host_.limits();
+    limits.max_body = limit == 0 ? std::numeric_limits<std::uint64_t>::max() : limit;
+    chunked_decoder_ = std::make_unique<ChunkedDecoder>(limits);
   }
   arm(TimerKind::kBody);
 }
@@ -434,19 +440,6 @@ bool Connection::step_body() {
   if (in.empty()) return false;
   const bool keep = state_ == State::kBody;
   std::string_view input = in.data();
-  // A body byte beyond the route's limit (chunked bodies: Content-Length was checked at the head).
-  const auto over_limit = [this](std::size_t n) {
-    pending_->body_seen += n;
-    return pending_->max_body != 0 && pending_->body_seen > pending_->max_body;
-  };
-  const auto too_large = [this] {
-    if (exchange_) exchange_->end_body(BodyEnd::too_large);
-    if (answer_ != Answer::kNone) {
-      close();  // an answer is on its way already: a 413 cannot follow it
-      return;
-    }
-    queue_error(413, "the request body is too large");
-  };
   if (!chunked_) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, input.size()));
     if (keep) {
@@ -465,7 +458,8 @@ bool Connection::step_body() {
       if (r.status == ChunkedStatus::kError) {
         in.consume(in.size());
         if (keep && exchange_) {
-          exchange_->end_body(BodyEnd::bad_framing);
+          exchange_->end_body(r.error == ParseError::kBodyTooLarge ? BodyEnd::too_large
+                                                                   : BodyEnd::bad_framing);
           if (answer_ != Answer::kNone) {
             close();
             return true;
@@ -484,11 +478,6 @@ bool Connection::step_body() {
       }
       if (r.status == ChunkedStatus::kData) {
         if (keep) {
-          if (over_limit(r.data.size())) {
-            in.consume(in.size());
-            too_large();
-            return true;
-          }
           if (stream_body_) {
             if (!exchange_->push_body(r.data)) body_paused_ = true;
           } else {

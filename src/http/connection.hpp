@@ -95,7 +95,6 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     std::vector<std::pair<std::string, std::string>> params;
     std::string body;
     std::uint64_t max_body = 0;  // 0: no limit
-    std::uint64_t body_seen = 0;
   };
   // Where the answer of the exchange in flight stands.
   enum class Answer : std::uint8_t {
