@@ -61,7 +61,7 @@ class EventLoop {
 
   // Posted tasks: the pool's lock-free queue (unbounded), so a worker handing
   // back a response never waits for the loop and the loop never takes a lock.
-  detail::JobQueue posted_{0};
+  pool::JobQueue posted_{0};
   std::atomic<bool> wake_pending_{false};  // an eventfd write is outstanding
   std::vector<epoll_event> events_;
 };

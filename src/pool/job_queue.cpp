@@ -3,7 +3,7 @@
 #include <limits>
 #include <utility>
 
-namespace weft::detail {
+namespace weft::pool {
 namespace {
 
 std::size_t ring_slots_for(std::size_t max_queued) {
@@ -108,4 +108,4 @@ std::size_t JobQueue::room() const noexcept {
   return used >= max_queued_ ? 0 : max_queued_ - used;
 }
 
-}  // namespace weft::detail
+}  // namespace weft::pool

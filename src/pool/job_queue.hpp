@@ -26,7 +26,9 @@
 
 #include "weft/detail/task.hpp"
 
-namespace weft::detail {
+namespace weft::pool {
+
+using detail::Task;
 
 class JobQueue {
  public:
@@ -85,4 +87,4 @@ class JobQueue {
   std::deque<Task> overflow_;  // guarded by overflow_mutex_
 };
 
-}  // namespace weft::detail
+}  // namespace weft::pool

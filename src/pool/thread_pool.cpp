@@ -252,7 +252,7 @@ class ThreadPool::Impl {
   }
 
   const Options options_;
-  detail::JobQueue queue_;
+  pool::JobQueue queue_;
   const std::size_t wake_batch_;
   std::vector<std::thread> workers_;
 

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <system_error>
 
-namespace weft::detail {
+namespace weft::server {
 namespace {
 
 constexpr std::size_t kFlushAt = std::size_t{16} * 1024;
@@ -84,4 +84,4 @@ void AccessLogBuffer::flush() noexcept {
   buffer_.clear();
 }
 
-}  // namespace weft::detail
+}  // namespace weft::server

@@ -12,7 +12,7 @@
 
 #include "net/unique_fd.hpp"
 
-namespace weft::detail {
+namespace weft::server {
 
 class AccessLogSink {
  public:
@@ -52,4 +52,4 @@ class AccessLogBuffer {
   std::string stamp_;  // "[26/Nov/2026:13:00:00 +0000]" for stamp_second_
 };
 
-}  // namespace weft::detail
+}  // namespace weft::server

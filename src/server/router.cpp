@@ -8,7 +8,7 @@
 
 #include "http/parser.hpp"
 
-namespace weft::detail {
+namespace weft::server {
 
 namespace {
 
@@ -294,4 +294,4 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   return result;
 }
 
-}  // namespace weft::detail
+}  // namespace weft::server

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// weft::detail::Router: maps a request's method and decoded path to a registered route.
+/// server::Router: maps a request's method and decoded path to a registered route.
 /// Internal, not public API; the Server keeps one, maps each RouteId to a Handler, a fixed
 /// Response or a static directory, and calls match() on the loop thread for every request.
 ///
@@ -37,7 +37,7 @@
 #include <utility>
 #include <vector>
 
-namespace weft::detail {
+namespace weft::server {
 
 class Router {
  public:
@@ -89,4 +89,4 @@ class Router {
   std::size_t size_ = 0;
 };
 
-}  // namespace weft::detail
+}  // namespace weft::server

@@ -103,15 +103,15 @@ class Server::Impl {
     for (std::size_t i = 1; i < config_.loops; ++i)
       listeners.push_back(net::listen_tcp(rest, kListenBacklog));
 
-    sink_ = std::make_unique<detail::AccessLogSink>(config_.access_log);
+    sink_ = std::make_unique<server::AccessLogSink>(config_.access_log);
     pool_ = std::make_unique<ThreadPool>(ThreadPool::Options{
         .threads = config_.threads, .max_queued = config_.max_queued, .name = "weft-worker"});
-    shared_ = std::make_unique<detail::ServerShared>(config_, site_, *pool_, *sink_);
+    shared_ = std::make_unique<server::ServerShared>(config_, site_, *pool_, *sink_);
     shared_->on_exit_after = [this] {
       for (auto& loop : loops_) loop->request_mode(http::HostMode::kFinishing);
     };
     for (auto& listener : listeners)
-      loops_.push_back(std::make_unique<detail::ServerLoop>(*shared_, std::move(listener)));
+      loops_.push_back(std::make_unique<server::ServerLoop>(*shared_, std::move(listener)));
     for (std::size_t i = 0; i < loops_.size(); ++i) {
       threads_.emplace_back([this, i] {
         const std::string name = "weft-loop-" + std::to_string(i);
@@ -158,17 +158,17 @@ class Server::Impl {
   }
 
   Config config_;
-  detail::Site site_;
+  server::Site site_;
   std::atomic<std::uint16_t> port_{0};
 
  private:
   std::mutex mutex_;  // guards started_, stop_requested_, loops_ (the vector), threads_
   bool started_ = false;
   bool stop_requested_ = false;
-  std::unique_ptr<detail::AccessLogSink> sink_;
+  std::unique_ptr<server::AccessLogSink> sink_;
   std::unique_ptr<ThreadPool> pool_;
-  std::unique_ptr<detail::ServerShared> shared_;
-  std::vector<std::unique_ptr<detail::ServerLoop>> loops_;  // destroyed after pool_ is shut down
+  std::unique_ptr<server::ServerShared> shared_;
+  std::vector<std::unique_ptr<server::ServerLoop>> loops_;  // destroyed after pool_ is shut down
   std::vector<std::thread> threads_;
 };
 

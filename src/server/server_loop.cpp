@@ -11,7 +11,7 @@
 #include "net/socket.hpp"
 #include "weft/log.hpp"
 
-namespace weft::detail {
+namespace weft::server {
 namespace {
 
 // Accepts per listener event, so that one busy listener cannot starve the
@@ -216,4 +216,4 @@ void ServerLoop::closed(http::Connection& connection) {
   shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
-}  // namespace weft::detail
+}  // namespace weft::server

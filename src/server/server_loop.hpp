@@ -22,7 +22,7 @@
 #include "weft/config.hpp"
 #include "weft/thread_pool.hpp"
 
-namespace weft::detail {
+namespace weft::server {
 
 /// State shared by every loop of one Server (read-only or atomic).
 struct ServerShared {
@@ -91,4 +91,4 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost, privat
   AccessLogBuffer log_;
 };
 
-}  // namespace weft::detail
+}  // namespace weft::server

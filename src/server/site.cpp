@@ -8,7 +8,7 @@
 #include "http/error_page.hpp"
 #include "weft/log.hpp"
 
-namespace weft::detail {
+namespace weft::server {
 
 Site::Site() : not_found_(Response::html(404, http::error_page(404, "nothing here"))) {}
 
@@ -152,4 +152,4 @@ void Site::add_static(std::string_view prefix, const std::string& directory, Sta
       });
 }
 
-}  // namespace weft::detail
+}  // namespace weft::server

@@ -20,7 +20,7 @@
 #include "weft/server.hpp"
 #include "weft/static_options.hpp"
 
-namespace weft::detail {
+namespace weft::server {
 
 class Site {
  public:
@@ -71,4 +71,4 @@ class Site {
   std::optional<http::PreparedResponse> not_found_prepared_;
 };
 
-}  // namespace weft::detail
+}  // namespace weft::server

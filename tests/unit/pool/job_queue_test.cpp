@@ -8,7 +8,7 @@
 
 namespace {
 
-using weft::detail::JobQueue;
+using weft::pool::JobQueue;
 using weft::detail::Task;
 
 Task counting(std::atomic<int>& n) {

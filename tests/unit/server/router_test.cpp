@@ -9,7 +9,7 @@
 
 namespace {
 
-using weft::detail::Router;
+using weft::server::Router;
 using Outcome = Router::Outcome;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
