@@ -20,6 +20,48 @@ bool is_field_value_byte(char c) {
   return c == '\t' || (u >= 0x20 && u != 0x7f);
 }
 
+// chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) (RFC 9112 7.1.1),
+// read left to right over the whole extension text of one size line.
+bool is_chunk_ext(std::string_view ext) {
+  std::size_t i = 0;
+  const auto skip_ws = [&] {
+    while (i < ext.size() && (ext[i] == ' ' || ext[i] == '\t')) ++i;
+  };
+  const auto token = [&] {
+    const std::size_t start = i;
+    while (i < ext.size() && is_tchar(ext[i])) ++i;
+    return i > start;
+  };
+  const auto quoted_string = [&] {  // at the opening quote
+    for (++i; i < ext.size(); ++i) {
+      if (ext[i] == '"') {
+        ++i;
+        return true;
+      }
+      if (ext[i] == '\\' && ++i == ext.size()) return false;
+      if (!is_field_value_byte(ext[i])) return false;
+    }
+    return false;
+  };
+  while (i < ext.size()) {
+    skip_ws();
+    if (i == ext.size() || ext[i] != ';') return false;
+    ++i;
+    skip_ws();
+    if (!token()) return false;
+    const std::size_t after_name = i;
+    skip_ws();
+    if (i == ext.size() || ext[i] != '=') {
+      i = after_name;  // no value: what follows must be the next ";"
+      continue;
+    }
+    ++i;
+    skip_ws();
+    if ((i < ext.size() && ext[i] == '"') ? !quoted_string() : !token()) return false;
+  }
+  return true;
+}
+
 ReferenceChunked reject(std::string why) {
   ReferenceChunked r;
   r.why = std::move(why);
@@ -52,13 +94,7 @@ ReferenceChunked reference_chunked(std::string_view data, const http::ParserLimi
     std::string_view ext = size_line.substr(digits);
     extension_bytes += ext.size();
     if (extension_bytes > limits.max_chunk_extensions) return reject("extensions too long");
-    std::size_t ws = 0;
-    while (ws < ext.size() && (ext[ws] == ' ' || ext[ws] == '\t')) ++ws;
-    if (ws < ext.size() && ext[ws] != ';') return reject("bad extension");
-    if (ws == ext.size() && ws > 0) return reject("whitespace without extension");
-    for (const char c : ext) {
-      if (!is_field_value_byte(c)) return reject("bad extension byte");
-    }
+    if (!is_chunk_ext(ext)) return reject("bad extension");
     if (size == 0) break;
     if (size > limits.max_body - r.body.size()) return reject("body too large");
     if (data.size() - pos < size + 2) return reject("incomplete");

@@ -96,10 +96,11 @@ ReferenceHead reference_head(std::string_view data, const http::ParserLimits& li
     return reject("bad target");
   }
   ReferenceHead head;
-  if (version == "HTTP/1.1") {
-    head.version_minor = 1;
-  } else if (version == "HTTP/1.0") {
+  if (version == "HTTP/1.0") {
     head.version_minor = 0;
+  } else if (version.size() == 8 && version.substr(0, 7) == "HTTP/1." && version[7] >= '1' &&
+             version[7] <= '9') {
+    head.version_minor = 1;  // HTTP/1.2 and later minor versions are read as HTTP/1.1
   } else {
     return reject("bad version");
   }
@@ -170,7 +171,7 @@ ReferenceHead reference_head(std::string_view data, const http::ParserLimits& li
   if (head.content_length && *head.content_length > limits.max_body) return reject("body too large");
   head.complete = true;
   head.consumed = pos;
-  head.keep_alive = !conn_close && (head.version_minor == 1 || conn_keep_alive);
+  head.keep_alive = method != "CONNECT" && !conn_close && (head.version_minor == 1 || conn_keep_alive);
   head.expect_continue = expect_continue && head.version_minor == 1;
   return head;
 }

@@ -134,6 +134,19 @@ REQUESTS = [
     b"GET /" + b"a" * 8200 + b" HTTP/1.1\r\nHost: a\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"v" * 17000 + b"\r\n\r\n",
     b"\r\n" * 9 + b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    # the conformance rules: HTTP/1.x as 1.1, the target grammar, an empty host, bare CRs
+    b"GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.9\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /path\\file?q=C:\\x HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /a|b^c/[1]/{x}/`y`?q=<script>\"x\" HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: \r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: :80\r\n\r\n",
+    b"GET http://a/ HTTP/1.1\r\nHost:\r\n\r\n",
+    b"GET http://:80/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nConnection: keep-alive\r\n\r\n",
+    b"GET / HTTP/1.1\rX",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\r",
 ]
 
 # Each ambiguous framing of issue 6 (request smuggling), with a request hidden in the body.
@@ -193,6 +206,13 @@ CHUNKED = [
     b"41\r\n" + b"x" * 65 + b"\r\n0\r\n\r\n",
     b"1;" + b"e" * 20 + b"\r\nx\r\n0\r\n\r\n",
     b"0\r\n" + b"T: " + b"v" * 30 + b"\r\n\r\n",
+    # the chunk-ext grammar: token names, token or quoted-string values, BWS
+    b"5;\r\nhello\r\n0\r\n\r\n",
+    b"5;bad[=x\r\nhello\r\n0\r\n\r\n",
+    b"5 ; a = b ;c;d=\"e \\\" f\"\r\nhello\r\n0;x=\"\"\r\n\r\n",
+    b"5;a=\"b\r\nhello\r\n0;c=\"\r\n\r\n",
+    b"5;a=b \r\nhello\r\n0\r\n\r\n",
+    b"5;a=\r\nhello\r\n0\r\n\r\n",
 ]
 
 # Whole connections: pipelines across the FuzzHost routes (fuzz/checks/fuzz_host.hpp).
@@ -229,6 +249,9 @@ CONNECTIONS = [
     b"GET /prepared HTTP/1.1\r\n" + H + b"\r\nHEAD /prepared HTTP/1.0\r\n\r\n",
     b"POST /prepared HTTP/1.1\r\n" + H + b"Content-Length: 4\r\n\r\nbodyGET /prepared HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n",
     b"\r\n\r\nGET /fixed HTTP/1.1\r\n" + H + b"\r\n\r\n",
+    b"GET /fixed HTTP/1.2\r\n" + H + b"\r\nOPTIONS * HTTP/1.1\r\n" + H + b"\r\nCONNECT a:1 HTTP/1.1\r\n" + H + b"\r\nGET / HTTP/1.1\r\n" + H + b"\r\n",
+    b"POST /h/echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5;a=\"b\"\r\nhello\r\n0\r\n\r\nPOST /h/echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n" + H + b"\r\n",
+    b"GET / HTTP/1.1\r\n" + H + b"\r\nGET /x HTTP/1.1\r\nHost: a\rb",
 ]
 # Flags (fuzz/checks/connection_check.cpp): 3 busy pool, 4 drain, 5 finish, 6 timer, 7 few requests.
 CONNECTION_FLAGS = [0x00, 0x01, 0x02, 0x03, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x44, 0x90]

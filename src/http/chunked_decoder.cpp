@@ -101,30 +101,23 @@ ParseError ChunkedDecoder::step(char c) noexcept {
       if (c == '\n') return ParseError::kBareLf;
       if (c == ';' || is_ows(c)) {
         if (++extension_bytes_ > max_extensions_) return ParseError::kChunkExtensionsTooLong;
-        state_ = c == ';' ? State::kExtension : State::kSizeWs;
+        state_ = c == ';' ? State::kExtNameStart : State::kSizeWs;
         return ParseError::kNone;
       }
       return ParseError::kBadChunkSize;
     }
     case State::kSizeWs:
-      // chunk-ext = *( BWS ";" ... ): whitespace after the size must lead to a ';'.
-      if (++extension_bytes_ > max_extensions_) return ParseError::kChunkExtensionsTooLong;
-      if (c == ';') {
-        state_ = State::kExtension;
-        return ParseError::kNone;
-      }
-      return is_ows(c) ? ParseError::kNone : ParseError::kBadChunkExtension;
-    case State::kExtension:
-      // Ignored, so only the bytes are checked: no CTL but HTAB, CRLF ends the line.
-      if (c == '\r') {
-        state_ = State::kSizeLf;
-        return ParseError::kNone;
-      }
-      if (c == '\n') return ParseError::kBareLf;
-      if (++extension_bytes_ > max_extensions_) return ParseError::kChunkExtensionsTooLong;
-      return is_field_value_char(c) ? ParseError::kNone : ParseError::kBadChunkExtension;
+    case State::kExtNameStart:
+    case State::kExtName:
+    case State::kExtNameWs:
+    case State::kExtValueStart:
+    case State::kExtToken:
+    case State::kExtQuoted:
+    case State::kExtQuotedPair:
+    case State::kExtQuotedEnd:
+      return step_extension(c);
     case State::kSizeLf:
-      if (c != '\n') return ParseError::kBadChunkFraming;  // bare CR
+      if (c != '\n') return ParseError::kBareCr;
       if (chunk_size_ == 0) {
         state_ = State::kTrailerStart;
         return ParseError::kNone;
@@ -144,7 +137,7 @@ ParseError ChunkedDecoder::step(char c) noexcept {
       }
       return c == '\n' ? ParseError::kBareLf : ParseError::kBadChunkFraming;
     case State::kDataLf:
-      if (c != '\n') return ParseError::kBadChunkFraming;
+      if (c != '\n') return ParseError::kBareCr;
       state_ = State::kSizeStart;
       return ParseError::kNone;
     case State::kTrailerStart:
@@ -177,17 +170,96 @@ ParseError ChunkedDecoder::step(char c) noexcept {
       return is_field_value_char(c) ? ParseError::kNone : ParseError::kBadFieldValue;
     case State::kTrailerLf:
       if (++trailer_bytes_ > max_trailer_bytes_) return ParseError::kTrailersTooLarge;
-      if (c != '\n') return ParseError::kBadFieldValue;  // bare CR inside the value
+      if (c != '\n') return ParseError::kBareCr;
       state_ = State::kTrailerStart;
       return ParseError::kNone;
     case State::kFinalLf:
-      if (c != '\n') return ParseError::kBadChunkFraming;
+      if (c != '\n') return ParseError::kBareCr;
       state_ = State::kDone;
       return ParseError::kNone;
     case State::kData:
     case State::kDone:
     case State::kError:
       break;  // decode() never steps in these states
+  }
+  return ParseError::kNone;
+}
+
+// One byte of the chunk extensions after a size (RFC 9112 7.1.1):
+//   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//   chunk-ext-name = token; chunk-ext-val = token / quoted-string
+// weft ignores extensions, but not their syntax: a size line that parses here but that another
+// reader would end elsewhere, or read another size from, is how a smuggled request hides. Every
+// byte but the CR that ends the line counts towards max_chunk_extensions.
+ParseError ChunkedDecoder::step_extension(char c) noexcept {
+  if (c == '\n') return ParseError::kBareLf;
+  if (c == '\r') {
+    // The line may end after a whole name or value, not after ';', '=' or BWS.
+    if (state_ != State::kExtName && state_ != State::kExtToken && state_ != State::kExtQuotedEnd) {
+      return ParseError::kBadChunkExtension;
+    }
+    state_ = State::kSizeLf;
+    return ParseError::kNone;
+  }
+  if (++extension_bytes_ > max_extensions_) return ParseError::kChunkExtensionsTooLong;
+  switch (state_) {
+    case State::kExtNameStart:
+      if (is_tchar(c)) {
+        state_ = State::kExtName;
+      } else if (!is_ows(c)) {
+        return ParseError::kBadChunkExtension;  // e.g. an empty name: ";;" or ";="
+      }
+      return ParseError::kNone;
+    case State::kExtName:
+      return is_tchar(c) ? ParseError::kNone : after_extension_part(c, true);
+    case State::kExtNameWs:
+      return after_extension_part(c, true);
+    case State::kExtValueStart:
+      if (c == '"') {
+        state_ = State::kExtQuoted;
+      } else if (is_tchar(c)) {
+        state_ = State::kExtToken;
+      } else if (!is_ows(c)) {
+        return ParseError::kBadChunkExtension;
+      }
+      return ParseError::kNone;
+    case State::kExtToken:
+      return is_tchar(c) ? ParseError::kNone : after_extension_part(c, false);
+    case State::kExtQuoted:
+      // qdtext = HTAB / SP / VCHAR but '"' and '\' / obs-text
+      if (c == '"') {
+        state_ = State::kExtQuotedEnd;
+      } else if (c == '\\') {
+        state_ = State::kExtQuotedPair;
+      } else if (!is_field_value_char(c)) {
+        return ParseError::kBadChunkExtension;
+      }
+      return ParseError::kNone;
+    case State::kExtQuotedPair:
+      // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+      if (!is_field_value_char(c)) return ParseError::kBadChunkExtension;
+      state_ = State::kExtQuoted;
+      return ParseError::kNone;
+    case State::kSizeWs:
+    case State::kExtQuotedEnd:
+      return after_extension_part(c, false);
+    default:
+      break;  // step() only calls this in the states above
+  }
+  return ParseError::kBadChunkExtension;
+}
+
+// The byte after a size, a name or a value: BWS, then ';' for the next extension, or '=' for a
+// value when `value_may_follow` (after a name).
+ParseError ChunkedDecoder::after_extension_part(char c, bool value_may_follow) noexcept {
+  if (is_ows(c)) {
+    state_ = value_may_follow ? State::kExtNameWs : State::kSizeWs;
+  } else if (c == ';') {
+    state_ = State::kExtNameStart;
+  } else if (c == '=' && value_may_follow) {
+    state_ = State::kExtValueStart;
+  } else {
+    return ParseError::kBadChunkExtension;
   }
   return ParseError::kNone;
 }

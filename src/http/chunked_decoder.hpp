@@ -4,10 +4,12 @@
 /// Internal, not public API.
 ///
 /// Pure: no I/O, no allocation, no exceptions. A byte-level state machine, so the body may be
-/// split anywhere over calls and every byte is looked at once. Chunk extensions are checked for
-/// forbidden bytes, bounded and ignored; trailer fields are validated like header fields
-/// (token name, colon without whitespace before it, no CTL but HTAB in the value, no obs-fold),
-/// bounded and discarded. Framing lines end in CRLF only: a bare LF or bare CR is a 400.
+/// split anywhere over calls and every byte is looked at once. Chunk extensions are held to
+/// their grammar (RFC 9112 7.1.1:
+/// `*( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )`), bounded and ignored;
+/// trailer fields are validated like header fields (token name, colon without whitespace before
+/// it, no CTL but HTAB in the value, no obs-fold), bounded and discarded. Framing lines end in
+/// CRLF only: a bare LF is a 400, and so is a bare CR, as soon as the byte after it arrives.
 /// Every error means: answer with status_code(error) and close the connection.
 
 #include <cstddef>
@@ -77,24 +79,33 @@ class ChunkedDecoder {
 
  private:
   enum class State : std::uint8_t {
-    kSizeStart,     // first hex digit of a chunk size
-    kSize,          // more hex digits, ';', BWS or CR
-    kSizeWs,        // BWS after the size: more BWS or ';'
-    kExtension,     // inside chunk extensions, until CR
-    kSizeLf,        // LF after the size line
-    kData,          // chunk data, chunk_left_ bytes to go
-    kDataCr,        // CR after chunk data
-    kDataLf,        // LF after chunk data
-    kTrailerStart,  // start of a trailer field line, or CR of the final empty line
-    kTrailerName,   // field name, until ':'
-    kTrailerValue,  // field value, until CR
-    kTrailerLf,     // LF after a trailer field line
-    kFinalLf,       // LF of the final empty line
+    kSizeStart,      // first hex digit of a chunk size
+    kSize,           // more hex digits, ';', BWS or CR
+    kSizeWs,         // BWS that must lead to ';' (after the size, or after a value)
+    kExtNameStart,   // after ';': BWS, then the first byte of the name
+    kExtName,        // more of the name, BWS, '=', ';' or CR
+    kExtNameWs,      // BWS after a name: more BWS, '=' or ';'
+    kExtValueStart,  // after '=': BWS, then a token or a quoted-string
+    kExtToken,       // more of a token value, BWS, ';' or CR
+    kExtQuoted,      // inside a quoted-string value
+    kExtQuotedPair,  // the byte after a '\' in a quoted-string
+    kExtQuotedEnd,   // after the closing quote: BWS, ';' or CR
+    kSizeLf,         // LF after the size line
+    kData,           // chunk data, chunk_left_ bytes to go
+    kDataCr,         // CR after chunk data
+    kDataLf,         // LF after chunk data
+    kTrailerStart,   // start of a trailer field line, or CR of the final empty line
+    kTrailerName,    // field name, until ':'
+    kTrailerValue,   // field value, until CR
+    kTrailerLf,      // LF after a trailer field line
+    kFinalLf,        // LF of the final empty line
     kDone,
     kError,
   };
 
   [[nodiscard]] ParseError step(char c) noexcept;
+  [[nodiscard]] ParseError step_extension(char c) noexcept;
+  [[nodiscard]] ParseError after_extension_part(char c, bool value_may_follow) noexcept;
 
   std::uint64_t max_body_;
   std::size_t max_extensions_;

@@ -50,7 +50,8 @@ struct ParserLimits {
 
   /// Chunk-extension bytes (from the ';' or BWS after a chunk size up to its CR), summed over one
   /// body so that many tiny chunks cannot each carry a large extension. More -> 400.
-  /// Anchor: hyper caps the sum of chunk extensions per body (16 KiB); weft ignores extensions.
+  /// Anchor: hyper caps the sum of chunk extensions per body (16 KiB); weft checks their grammar,
+  /// then ignores them.
   std::size_t max_chunk_extensions = std::size_t{4} * 1024;
 
   /// Trailer section bytes: the field lines after the last chunk, with their CRLFs, not counting

@@ -111,11 +111,29 @@ template <typename Suspect>
   });
 }
 
-// request-target bytes: '!'..'~' but '#', and obs-text. Suspect: SP or below, DEL, '#'.
+// request-target bytes: '!'..'~' but '"', '#', '<' and '>' ('\' is judged by
+// has_backslash_in_path). Suspect: SP or below, DEL, a high bit, or one of the four.
 [[nodiscard]] bool is_target(std::string_view s) noexcept {
   return all_of_class(s, CharClass::kTarget, [](std::uint64_t word) {
-    return has_byte_below(word, 0x21) | has_byte_equal(word, 0x7f) | has_byte_equal(word, '#');
+    return has_byte_below(word, 0x21) | has_byte_equal(word, 0x7f) | (word & kHighBits) |
+           has_byte_equal(word, '"') | has_byte_equal(word, '#') | has_byte_equal(word, '<') |
+           has_byte_equal(word, '>');
   });
+}
+
+// A '\' before the query. Browsers turn it into '/' in a path (and send it as is in a query), so
+// a raw one in the path comes from something else; some file systems and proxies read it as a
+// separator, others not, which is the kind of disagreement a traversal or a cache key hides in.
+[[nodiscard]] bool has_backslash_in_path(std::string_view target) noexcept {
+  const void* backslash = std::memchr(target.data(), '\\', target.size());
+  if (backslash == nullptr) return false;  // the usual case: one pass
+  const auto at = static_cast<std::size_t>(static_cast<const char*>(backslash) - target.data());
+  return target.substr(0, at).find('?') == std::string_view::npos;
+}
+
+// The empty host of an authority "host[:port]" (already checked by is_valid_host): "" or ":80".
+[[nodiscard]] bool has_empty_host(std::string_view authority) noexcept {
+  return authority.empty() || authority.front() == ':';
 }
 
 }  // namespace
@@ -125,6 +143,7 @@ std::uint16_t status_code(ParseError error) noexcept {
     case ParseError::kNone:
       return 0;
     case ParseError::kBareLf:
+    case ParseError::kBareCr:
     case ParseError::kTooManyEmptyLines:
     case ParseError::kBadRequestLine:
     case ParseError::kBadTarget:
@@ -137,6 +156,7 @@ std::uint16_t status_code(ParseError error) noexcept {
     case ParseError::kMissingHost:
     case ParseError::kDuplicateHost:
     case ParseError::kBadHost:
+    case ParseError::kEmptyHost:
     case ParseError::kBadContentLength:
     case ParseError::kConflictingContentLength:
     case ParseError::kContentLengthWithTransferEncoding:
@@ -174,6 +194,8 @@ std::string_view reason(ParseError error) noexcept {
       return "no error";
     case ParseError::kBareLf:
       return "line ends in LF without CR";
+    case ParseError::kBareCr:
+      return "CR not followed by LF";
     case ParseError::kTooManyEmptyLines:
       return "too many empty lines before the request line";
     case ParseError::kBadRequestLine:
@@ -198,6 +220,8 @@ std::string_view reason(ParseError error) noexcept {
       return "more than one Host";
     case ParseError::kBadHost:
       return "invalid Host";
+    case ParseError::kEmptyHost:
+      return "empty host in Host";
     case ParseError::kBadContentLength:
       return "invalid Content-Length";
     case ParseError::kConflictingContentLength:
@@ -257,6 +281,7 @@ void RequestParser::reset() noexcept {
   base_ = nullptr;
   line_start_ = 0;
   scan_pos_ = 0;
+  cr_scan_ = 0;
   fields_start_ = 0;
   empty_lines_ = 0;
   consumed_ = 0;
@@ -341,10 +366,38 @@ ParseResult RequestParser::parse(std::string_view buffer) noexcept {
   }
 }
 
+namespace {
+
+// Of a bare CR at `cr` (npos: none) and a size fault (`too_big`) that the byte at `size_byte`
+// revealed, the fault the bytes revealed first; a tie goes to the bare CR. Both are judged by
+// the position of the byte that reveals them, so the answer does not depend on how the bytes
+// were split over calls.
+[[nodiscard]] ParseError first_revealed(std::size_t cr, bool too_big, std::size_t size_byte,
+                                        ParseError size_error) noexcept {
+  if (cr != std::string_view::npos && (!too_big || cr + 1 <= size_byte)) return ParseError::kBareCr;
+  return too_big ? size_error : ParseError::kNone;
+}
+
+}  // namespace
+
+// The first bare CR of the current line among buffer[.., end): a CR at i with i + 1 < end (the
+// byte after it is known and is not LF, since the line has no LF before `end`); npos if none.
+// Resumes where the last search stopped.
+std::size_t RequestParser::find_bare_cr(std::string_view buffer, std::size_t end) noexcept {
+  const std::size_t from = std::max(cr_scan_, line_start_);
+  if (end <= from + 1) return std::string_view::npos;
+  const void* cr = std::memchr(buffer.data() + from, '\r', end - 1 - from);
+  if (cr == nullptr) {
+    cr_scan_ = end - 1;
+    return std::string_view::npos;
+  }
+  return static_cast<std::size_t>(static_cast<const char*>(cr) - buffer.data());
+}
+
 // Split invariance: an unterminated line is only judged by predicates that the complete line
-// would fail too, and that on_line checks first, in the same order (method run, then length).
-// Everything else waits for the LF.
-ParseError RequestParser::check_partial_line(std::string_view buffer) const noexcept {
+// would fail too, and that on_line checks first, in the same order (method run, then the first
+// revealed of a bare CR and the length). Everything else waits for the LF.
+ParseError RequestParser::check_partial_line(std::string_view buffer) noexcept {
   const std::size_t pending = buffer.size() - line_start_;
   if (phase_ == Phase::kEmptyLines) {  // the pending line may be the request line
     const std::size_t probe = std::min(pending, limits_.max_method + 1);
@@ -352,16 +405,36 @@ ParseError RequestParser::check_partial_line(std::string_view buffer) const noex
     while (run < probe && is_tchar(buffer[line_start_ + run])) ++run;
     if (run > limits_.max_method) return ParseError::kMethodTooLong;
     // The LF can come at buffer[size] at the earliest.
-    if (pending + 1 > limits_.max_request_line) return ParseError::kTargetTooLong;
-  } else if (phase_ == Phase::kFields) {
-    if (buffer.size() + 1 - fields_start_ > limits_.max_header_bytes) {
-      return ParseError::kHeadersTooLarge;
-    }
+    return first_revealed(find_bare_cr(buffer, buffer.size()), pending + 1 > limits_.max_request_line,
+                          line_start_ + limits_.max_request_line - 1, ParseError::kTargetTooLong);
+  }
+  if (phase_ == Phase::kFields) {
+    return first_revealed(find_bare_cr(buffer, buffer.size()),
+                          buffer.size() + 1 - fields_start_ > limits_.max_header_bytes,
+                          fields_start_ + limits_.max_header_bytes - 1, ParseError::kHeadersTooLarge);
   }
   return ParseError::kNone;
 }
 
+// A complete line is searched for a bare CR only when it breaks a rule: every byte of a line that
+// breaks none is a tchar, a target byte, a field-value byte or SP, and CR is none of these. The
+// answer is the one check_partial_line gives for a prefix: a bare CR wins over every fault judged
+// at the LF, and over a size fault revealed later than it. A method too long is always revealed
+// first (a CR ends the method run).
 ParseError RequestParser::on_line(std::string_view buffer, std::size_t lf) noexcept {
+  const ParseError error = judge_line(buffer, lf);
+  if (error == ParseError::kNone || error == ParseError::kMethodTooLong) return error;
+  const std::size_t cr = find_bare_cr(buffer, lf);
+  if (error == ParseError::kTargetTooLong) {
+    return first_revealed(cr, true, line_start_ + limits_.max_request_line - 1, error);
+  }
+  if (error == ParseError::kHeadersTooLarge) {
+    return first_revealed(cr, true, fields_start_ + limits_.max_header_bytes - 1, error);
+  }
+  return cr != std::string_view::npos ? ParseError::kBareCr : error;
+}
+
+ParseError RequestParser::judge_line(std::string_view buffer, std::size_t lf) noexcept {
   if (phase_ == Phase::kEmptyLines) {
     if (lf == line_start_ + 1 && buffer[line_start_] == '\r') {
       ++empty_lines_;
@@ -405,7 +478,8 @@ ParseError RequestParser::on_request_line(std::string_view buffer, std::size_t l
     return ParseError::kBadRequestLine;
   }
   const std::string_view target = line.substr(target_start, target_end - target_start);
-  if (!is_target(target)) return ParseError::kBadTarget;
+  // RFC 9112 3.2: outside the request-target grammar, an invalid request-line (SHOULD be a 400).
+  if (!is_target(target) || has_backslash_in_path(target)) return ParseError::kBadTarget;
 
   // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
   const std::string_view version = line.substr(target_end + 1);
@@ -413,10 +487,11 @@ ParseError RequestParser::on_request_line(std::string_view buffer, std::size_t l
       !is_digit(version[7])) {
     return ParseError::kBadVersion;
   }
-  if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) {
-    return ParseError::kUnsupportedVersion;
-  }
-  head_.version_minor = version[7] == '1' ? 1 : 0;
+  // RFC 9110 2.5: 505 is for a major version weft does not speak; a higher minor version of
+  // HTTP/1 is processed as the highest minor version implemented, 1.1 (the response says
+  // HTTP/1.1 in any case).
+  if (version[5] != '1') return ParseError::kUnsupportedVersion;
+  head_.version_minor = version[7] == '0' ? 0 : 1;
 
   head_.method_token = line.substr(0, method_size);
   const std::optional<Method> method = method_from_token(head_.method_token);
@@ -477,8 +552,11 @@ ParseError RequestParser::on_target() noexcept {
   }
   const std::size_t authority_end = rest.find_first_of("/?");
   const std::string_view authority = rest.substr(0, authority_end);
-  // RFC 9110 4.2.1: an http(s) URI with an empty host is invalid and must be rejected.
-  if (authority.empty() || !is_valid_host(authority)) return ParseError::kBadTarget;
+  // RFC 9110 4.2.1: an http(s) URI with an empty host ("http:///", "http://:80/") is invalid and
+  // must be rejected.
+  if (authority.empty() || !is_valid_host(authority) || has_empty_host(authority)) {
+    return ParseError::kBadTarget;
+  }
   head_.target_form = TargetForm::kAbsolute;
   head_.host = authority;
   if (authority_end == std::string_view::npos) {
@@ -515,6 +593,10 @@ ParseError RequestParser::on_field_line(std::string_view line) noexcept {
         if (++host_count_ > 1) return ParseError::kDuplicateHost;
         if (!is_valid_host(value)) return ParseError::kBadHost;
         if (head_.target_form == TargetForm::kOrigin || head_.target_form == TargetForm::kAsterisk) {
+          // Host is the target URI's authority here (RFC 9112 3.3), and an http(s) URI with an
+          // empty host is invalid (RFC 9110 4.2.1). In absolute- and authority-form the target
+          // names the authority and Host is ignored for it (RFC 9112 3.2.2).
+          if (has_empty_host(value)) return ParseError::kEmptyHost;
           head_.host = value;
         }
       }
@@ -625,8 +707,11 @@ ParseError RequestParser::on_end_of_head() noexcept {
     return ParseError::kBodyTooLarge;
   }
   head_.chunked = te_chunked_;
-  // RFC 9112 9.3: "close" wins; otherwise 1.1 persists and 1.0 only with "keep-alive".
-  head_.keep_alive = !connection_close_ && (head_.version_minor == 1 || connection_keep_alive_);
+  // RFC 9112 9.3: "close" wins; otherwise 1.1 persists and 1.0 only with "keep-alive". Never
+  // after CONNECT: weft is not a proxy, and a client may start its tunnel right after the head
+  // (RFC 9110 9.3.6), so what follows cannot be read as requests.
+  head_.keep_alive = head_.method != Method::kConnect && !connection_close_ &&
+                     (head_.version_minor == 1 || connection_keep_alive_);
   // RFC 9110 10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored.
   head_.expect_continue = expect_continue_ && head_.version_minor == 1;
   return ParseError::kNone;

@@ -8,21 +8,41 @@
 /// not shared between threads.
 ///
 /// weft's reading of RFC 9112, where the RFC leaves a choice:
-///  * Line endings in the head are CRLF only; a bare LF (or a bare CR) is a 400, never accepted as
-///    a line end (RFC 9112 section 2.2 allows either; strict closes a request-smuggling door).
+///  * Line endings in the head are CRLF only; a bare LF is a 400, never accepted as a line end
+///    (RFC 9112 section 2.2 allows it; strict closes a request-smuggling door). A bare CR (a CR
+///    not followed by LF) makes its element invalid (RFC 9112 2.2): 400 as soon as the byte after
+///    it arrives, whether or not the line is complete, so a head that can never become valid is
+///    not held until the header timeout.
 ///  * Up to ParserLimits::max_leading_empty_lines CRLFs before the request line are skipped.
+///  * HTTP-version: a major version other than 1 is a 505; HTTP/1.2 to HTTP/1.9 are served as
+///    HTTP/1.1, the highest minor version weft implements (RFC 9110 2.5), so version_minor is 0
+///    or 1.
 ///  * obs-fold, whitespace before the colon and whitespace before the first field are 400.
 ///  * Transfer-Encoding: 400 whenever the body length cannot be determined (chunked absent, not
 ///    last, repeated, with parameters, an empty or malformed list, with Content-Length, in an
 ///    HTTP/1.0 request); 501 when chunked is last but another coding precedes it ("gzip, chunked").
-///  * The request-target may hold any byte 0x21-0x7E or 0x80-0xFF except '#' (a fragment is never
-///    sent); raw, not decoded. Absolute-form accepts the http and https schemes only.
-///  * Precedence within one request line: method too long (501), line too long (414), syntax
-///    (400), version (505), unknown method (501), target form (400). Field lines are judged as
-///    they arrive (size 431, count 431, then syntax 400 and Host / Content-Length /
-///    Transfer-Encoding faults that no later line can repair); the rest when the empty line
-///    arrives, in this order: missing Host (400), Content-Length with Transfer-Encoding (400),
-///    chunked not final (400), another coding before chunked (501), Expect (417), body size (413).
+///  * The request-target is held to the RFC 3986 characters (unreserved, sub-delims, ':', '@',
+///    '/', '?', '%'), plus the ones browsers and curl send unencoded although RFC 3986 does not
+///    allow them: '[', ']', '^', '|', '{', '}', '`' anywhere, and '\' in the query only (a
+///    browser turns '\' in a path into '/', so one that arrives raw was not sent by a browser).
+///    Rejected (400): controls, SP, DEL, '#' (a fragment is never sent), '"', '<', '>', and every
+///    byte from 0x80 (browsers percent-encode UTF-8). Raw, not decoded. Absolute-form accepts the
+///    http and https schemes only.
+///  * Host: an empty host (an empty Host value, or one that is only ":port") is a 400 when Host
+///    supplies the authority (origin- and asterisk-form): an http(s) URI with an empty host is
+///    invalid (RFC 9110 4.2.1, RFC 9112 3.3). In absolute- and authority-form the target carries
+///    the authority and Host is not used for it (RFC 9112 3.2.2), so an empty Host is allowed
+///    there; an absolute-form target with an empty host is a 400.
+///  * CONNECT never keeps the connection: weft is not a proxy, and what a client sends after a
+///    CONNECT head may already be tunnel bytes (keep_alive is false).
+///  * Precedence within one request line: method too long (501), then whichever of a bare CR
+///    (400) and line too long (414) the bytes reveal first, then syntax (400), version (505),
+///    unknown method (501), target form (400). Field lines are judged as they arrive (bare CR
+///    400 or size 431, whichever the bytes reveal first, then count 431, then syntax 400 and
+///    Host / Content-Length / Transfer-Encoding faults that no later line can repair); the rest
+///    when the empty line arrives, in this order: missing Host (400), Content-Length with
+///    Transfer-Encoding (400), chunked not final (400), another coding before chunked (501),
+///    Expect (417), body size (413).
 ///
 /// Every error means: answer with status_code(error) and close the connection (the framing of
 /// anything after the bad head is unknown).
@@ -47,6 +67,7 @@ enum class ParseError : std::uint8_t {
 
   // -- 400 Bad Request: request line
   kBareLf,             ///< a line of the head or of chunked framing ends in LF without CR
+  kBareCr,             ///< a CR not followed by LF in the head or in chunked framing
   kTooManyEmptyLines,  ///< more than max_leading_empty_lines CRLFs before the request line
   kBadRequestLine,     ///< not `method SP request-target SP HTTP-version` with single SPs
   kBadTarget,          ///< forbidden byte in the target, or a form the method does not allow
@@ -61,6 +82,7 @@ enum class ParseError : std::uint8_t {
   kMissingHost,                        ///< HTTP/1.1 request without Host
   kDuplicateHost,                      ///< more than one Host field line
   kBadHost,                            ///< Host (or the target's authority) is not `host [":" port]`
+  kEmptyHost,                          ///< Host supplies the authority, and its host is empty
   kBadContentLength,                   ///< Content-Length not 1*DIGIT, empty, or above 2^64-1
   kConflictingContentLength,           ///< Content-Length values differ
   kContentLengthWithTransferEncoding,  ///< both Content-Length and Transfer-Encoding
@@ -69,9 +91,9 @@ enum class ParseError : std::uint8_t {
   // -- 400 Bad Request: chunked body
   kBadChunkSize,            ///< chunk size missing or not hex
   kChunkSizeTooLong,        ///< more than kMaxChunkSizeDigits hex digits
-  kBadChunkExtension,       ///< forbidden byte in a chunk extension
+  kBadChunkExtension,       ///< a chunk extension that is not `;name[=value]` (token, quoted)
   kChunkExtensionsTooLong,  ///< chunk extensions of one body over max_chunk_extensions
-  kBadChunkFraming,         ///< chunk data not followed by CRLF, bare CR in framing
+  kBadChunkFraming,         ///< chunk data not followed by CRLF
 
   kBodyTooLarge,               ///< 413: Content-Length or chunked total over max_body
   kTargetTooLong,              ///< 414: request line over max_request_line
@@ -117,7 +139,7 @@ struct RequestHead {
   /// storage); "*" for the asterisk form; empty for the authority form.
   std::string_view path;
   std::string_view query;          ///< after the first '?', raw; empty when there is none
-  std::uint8_t version_minor = 1;  ///< 0 for HTTP/1.0, 1 for HTTP/1.1
+  std::uint8_t version_minor = 1;  ///< 0 for HTTP/1.0, 1 for HTTP/1.1 (and HTTP/1.2-1.9)
 
   std::array<Header, kHeaderCapacity> header_storage{};  ///< the first header_count are valid
   std::size_t header_count = 0;
@@ -127,8 +149,9 @@ struct RequestHead {
   /// it wins over Host), else the Host value; empty for HTTP/1.0 without Host.
   std::string_view host;
   std::optional<std::uint64_t> content_length;  ///< set iff Content-Length was present
-  bool chunked = false;          ///< Transfer-Encoding: chunked; the body goes to ChunkedDecoder
-  bool keep_alive = true;        ///< RFC 9112 9.3: 1.1 unless "close"; 1.0 only with "keep-alive"
+  bool chunked = false;  ///< Transfer-Encoding: chunked; the body goes to ChunkedDecoder
+  /// RFC 9112 9.3: 1.1 unless "close"; 1.0 only with "keep-alive"; never after CONNECT.
+  bool keep_alive = true;
   bool expect_continue = false;  ///< HTTP/1.1 with Expect: 100-continue
 
   /// The field lines in arrival order.
@@ -191,8 +214,10 @@ class RequestParser {
  private:
   enum class Phase : std::uint8_t { kEmptyLines, kFields, kComplete, kError };
 
-  [[nodiscard]] ParseError check_partial_line(std::string_view buffer) const noexcept;
+  [[nodiscard]] ParseError check_partial_line(std::string_view buffer) noexcept;
+  [[nodiscard]] std::size_t find_bare_cr(std::string_view buffer, std::size_t end) noexcept;
   [[nodiscard]] ParseError on_line(std::string_view buffer, std::size_t lf) noexcept;
+  [[nodiscard]] ParseError judge_line(std::string_view buffer, std::size_t lf) noexcept;
   [[nodiscard]] ParseError on_request_line(std::string_view buffer, std::size_t lf) noexcept;
   [[nodiscard]] ParseError on_field_line(std::string_view line) noexcept;
   [[nodiscard]] ParseError on_end_of_head() noexcept;
@@ -210,6 +235,8 @@ class RequestParser {
   const char* base_ = nullptr;  // buffer.data() of the previous call, to notice a moved buffer
   std::size_t line_start_ = 0;
   std::size_t scan_pos_ = 0;
+  // buffer[line_start_, cr_scan_) holds no bare CR: where the search for one resumes.
+  std::size_t cr_scan_ = 0;
   std::size_t fields_start_ = 0;  // first byte after the request line
   std::size_t empty_lines_ = 0;
   std::size_t consumed_ = 0;
@@ -235,7 +262,7 @@ namespace detail {
 struct CharClass {
   static constexpr std::uint8_t kTchar = 1;       // RFC 9110 5.6.2 token
   static constexpr std::uint8_t kFieldValue = 2;  // VCHAR / obs-text / SP / HTAB
-  static constexpr std::uint8_t kTarget = 4;      // request-target bytes weft accepts
+  static constexpr std::uint8_t kTarget = 4;      // request-target bytes weft accepts ('\' too)
   static constexpr std::uint8_t kHost = 8;        // reg-name / IP-literal / ':' port
 };
 
@@ -251,7 +278,12 @@ inline constexpr std::array<std::uint8_t, 256> kCharClasses = [] {
       bits |= CharClass::kTchar;
     }
     if (c == '\t' || (c >= 0x20 && c != 0x7f)) bits |= CharClass::kFieldValue;
-    if ((c > 0x20 && c != 0x7f && c != '#')) bits |= CharClass::kTarget;
+    // RFC 3986 and what browsers send unencoded (see the file comment); '\' is refused in the
+    // path separately. Not: CTL, SP, '"', '#', '<', '>', DEL, 0x80-0xFF.
+    const std::string_view target_excluded = "\"#<>";
+    if (c > 0x20 && c < 0x7f && target_excluded.find(static_cast<char>(c)) == std::string_view::npos) {
+      bits |= CharClass::kTarget;
+    }
     if (alpha || digit || host_symbols.find(static_cast<char>(c)) != std::string_view::npos) {
       bits |= CharClass::kHost;
     }

@@ -178,6 +178,7 @@ void Router::add(std::string_view method, std::string_view pattern, RouteId rout
   }
   node->endpoints.push_back(std::move(endpoint));
   ++size_;
+  if (std::find(methods_.begin(), methods_.end(), method) == methods_.end()) methods_.emplace_back(method);
 }
 
 namespace {
@@ -249,8 +250,10 @@ void collect_methods(const Node& node, std::string_view rest, bool at_end,
   if (node.rest && !rest.empty()) add_all(*node.rest);
 }
 
+// Every routed path answers OPTIONS (see the header), so it is always listed.
 [[nodiscard]] std::string allow_value(std::vector<std::string_view> methods) {
   if (std::find(methods.begin(), methods.end(), "GET") != methods.end()) methods.emplace_back("HEAD");
+  methods.emplace_back("OPTIONS");
   std::sort(methods.begin(), methods.end(), [](std::string_view a, std::string_view b) {
     const std::size_t ra = method_rank(a);
     const std::size_t rb = method_rank(b);
@@ -288,10 +291,16 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   std::vector<std::string_view> methods;
   collect_methods(*root_, rest, at_end, methods);
   if (!methods.empty()) {
-    result.outcome = Outcome::kMethodNotAllowed;
+    result.outcome = method == "OPTIONS" ? Outcome::kOptions : Outcome::kMethodNotAllowed;
     result.allow = allow_value(std::move(methods));
   }
   return result;
+}
+
+std::string Router::allow_all(const std::vector<std::string_view>& extra) const {
+  std::vector<std::string_view> methods(extra.begin(), extra.end());
+  methods.insert(methods.end(), methods_.begin(), methods_.end());
+  return allow_value(std::move(methods));
 }
 
 }  // namespace weft::server

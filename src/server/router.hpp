@@ -22,7 +22,9 @@
 /// dot segments are not resolved here.
 ///
 /// Methods are compared case-sensitively. A GET route also answers HEAD (a HEAD route of the same
-/// pattern wins over it). Matching visits each node of the route tree at most once and
+/// pattern wins over it). Every path a route matches also answers OPTIONS (RFC 9110 9.3.7): with
+/// an OPTIONS route of the application when one matches, else with kOptions, so OPTIONS is in
+/// every Allow value. Matching visits each node of the route tree at most once and
 /// allocates only the result's strings; tree depth (so recursion depth) is that of the longest
 /// pattern, whatever the path.
 ///
@@ -47,6 +49,7 @@ class Router {
   enum class Outcome : std::uint8_t {
     kFound,             ///< a route of this method matches: route and params are set
     kMethodNotAllowed,  ///< routes match the path, none for this method: 405 with `allow`
+    kOptions,           ///< OPTIONS, routes match the path, none for OPTIONS: 204 with `allow`
     kNotFound,          ///< no route matches the path: 404
   };
 
@@ -56,8 +59,9 @@ class Router {
     /// kFound: (name, value) of each parameter in pattern order; values are substrings of the path
     /// (copied, so they outlive it). Ready for Request::set_params.
     std::vector<std::pair<std::string, std::string>> params;
-    /// kMethodNotAllowed: the Allow field value, every method of every route matching the path
-    /// (HEAD added for GET), standard methods first in RFC 9110 order, e.g. "GET, HEAD, POST".
+    /// kMethodNotAllowed and kOptions: the Allow field value, every method of every route
+    /// matching the path (HEAD added for GET) and OPTIONS, standard methods first in RFC 9110
+    /// order, e.g. "GET, HEAD, POST, OPTIONS".
     std::string allow;
   };
 
@@ -81,12 +85,18 @@ class Router {
   /// Routes registered (one per successful add).
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
+  /// The Allow value for the server as a whole (OPTIONS *): every method of every route, the
+  /// `extra` methods (what the caller serves besides its routes, e.g. static files), HEAD with
+  /// GET, and OPTIONS; same order as Match::allow. "OPTIONS" alone when there is nothing else.
+  [[nodiscard]] std::string allow_all(const std::vector<std::string_view>& extra = {}) const;
+
   /// A node of the route tree; defined (and only usable) in router.cpp.
   struct Node;
 
  private:
   std::unique_ptr<Node> root_;
   std::size_t size_ = 0;
+  std::vector<std::string> methods_;  // every method some route has, each once
 };
 
 }  // namespace weft::server

@@ -107,6 +107,21 @@ void Site::prepare(std::string_view server_name) {
 
 http::Route Site::route(const http::RequestHead& head, std::string_view path) const {
   http::Route route;
+  // Requests about the server rather than one of its resources: no route or directory decides.
+  if (head.method == http::Method::kConnect) {
+    // RFC 9110 9.3.6: CONNECT asks for a tunnel, and weft is not a proxy. The parser has
+    // already marked the connection to close.
+    route.response = Response::html(501, http::error_page(501, "this server is not a proxy"));
+    return route;
+  }
+  if (head.target_form == http::TargetForm::kAsterisk) {
+    // OPTIONS * (RFC 9110 9.3.7): the methods the server supports anywhere. A static directory
+    // serves GET and HEAD (and OPTIONS, which allow_all always lists).
+    route.response = Response(204);
+    route.response.set_header(
+        "Allow", static_dirs_.empty() ? router_.allow_all() : router_.allow_all({"GET", "HEAD"}));
+    return route;
+  }
   Router::Match match = router_.match(head.method_token, path);
   switch (match.outcome) {
     case Router::Outcome::kFound: {
@@ -124,6 +139,11 @@ http::Route Site::route(const http::RequestHead& head, std::string_view path) co
     case Router::Outcome::kMethodNotAllowed:
       route.response =
           Response::html(405, http::error_page(405, "this resource does not support that method"));
+      route.response.set_header("Allow", match.allow);
+      break;
+    case Router::Outcome::kOptions:
+      // OPTIONS on a routed path without an OPTIONS route of the application (RFC 9110 9.3.7).
+      route.response = Response(204);
       route.response.set_header("Allow", match.allow);
       break;
     case Router::Outcome::kNotFound:

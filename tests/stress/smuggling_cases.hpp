@@ -59,6 +59,18 @@ inline const std::vector<SmugglingCase>& smuggling_cases() {
        "10000000000000005\r\nhello\r\n0\r\n\r\n", false},
       {"chunk_size_0x", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "0x5\r\nhello\r\n0\r\n\r\n", false},
       {"chunk_size_space", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5 \r\nhello\r\n0\r\n\r\n", false},
+      // Chunk extensions outside the RFC 9112 7.1.1 grammar: readers lenient in different ways
+      // (a quoted string read across lines, a bare CR taken as a line end) disagree on where the
+      // size line ends, so each is refused.
+      {"chunk_ext_empty_name", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5;\r\nhello\r\n0\r\n\r\n",
+       false},
+      {"chunk_ext_bad_name", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5;bad[=x\r\nhello\r\n0\r\n\r\n",
+       false},
+      {"chunk_ext_open_quote", "HTTP/1.1", "Transfer-Encoding: chunked\r\n",
+       "5;a=\"b\r\nhello\r\n0;c=\"\r\n\r\n", false},
+      {"chunk_ext_bare_CR", "HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5;a\rb\r\nhello\r\n0\r\n\r\n",
+       false},
+      {"TE_bare_CR_after_value", "HTTP/1.1", "Transfer-Encoding: chunked\rX: y\r\n", "0\r\n\r\n", true},
   };
   return cases;
 }

@@ -84,7 +84,7 @@ TEST_F(Framing, SmallBodyOfAnAnsweredRequestIsDiscardedAndTheConnectionStaysUsab
   const auto first = c.read_reply();
   ASSERT_TRUE(first);
   EXPECT_EQ(first->status, 405);
-  EXPECT_EQ(first->header("allow"), "GET, HEAD");
+  EXPECT_EQ(first->header("allow"), "GET, HEAD, OPTIONS");
   EXPECT_FALSE(first->has("connection"));
   const auto second = c.read_reply();
   ASSERT_TRUE(second);

@@ -40,7 +40,7 @@ TEST(Handlers, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   const auto wrong = fetch(s.port(), "DELETE /thing HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 405);
-  EXPECT_EQ(wrong->header("allow"), "GET, HEAD, PUT");
+  EXPECT_EQ(wrong->header("allow"), "GET, HEAD, PUT, OPTIONS");
 }
 
 TEST(Handlers, CustomNotFoundPageKeepsItsStatus) {

@@ -252,15 +252,22 @@ TEST(ChunkedDecoder, RejectsBareLfAfterSize) {
   EXPECT_EQ(error_of("5;ext\nhello\r\n0\r\n\r\n"), ParseError::kBareLf);
 }
 
-TEST(ChunkedDecoder, RejectsBareCrAfterSize) {
-  EXPECT_EQ(error_of("5\rhello\r\n0\r\n\r\n"), ParseError::kBadChunkFraming);
+// A bare CR anywhere in the framing is an error at the byte after it: never held for more input.
+TEST(ChunkedDecoder, RejectsBareCrAtTheByteAfterIt) {
+  EXPECT_EQ(decode("5\rhello\r\n0\r\n\r\n").outcome, error_at(ParseError::kBareCr, 3));
+  EXPECT_EQ(decode("5;a=b\rh").outcome, error_at(ParseError::kBareCr, 7));
+  EXPECT_EQ(decode("5;a=\"b\"\r\r").outcome, error_at(ParseError::kBareCr, 9));
+  EXPECT_EQ(decode("5\r\nhello\rX").outcome, error_at(ParseError::kBareCr, 10));
+  EXPECT_EQ(decode("0\r\nX: 1\rY").outcome, error_at(ParseError::kBareCr, 9));
+  EXPECT_EQ(decode("0\r\n\rX").outcome, error_at(ParseError::kBareCr, 5));
+  EXPECT_EQ(decode("5\r").outcome, "need-more");  // the LF may still come
 }
 
 TEST(ChunkedDecoder, RejectsMissingCrlfAfterData) {
   EXPECT_EQ(decode("5\r\nhelloX\r\n0\r\n\r\n"),
             (Decoded{"hello", error_at(ParseError::kBadChunkFraming, 9)}));
   EXPECT_EQ(error_of("5\r\nhello world\r\n0\r\n\r\n"), ParseError::kBadChunkFraming);
-  EXPECT_EQ(error_of("5\r\nhello\rX0\r\n\r\n"), ParseError::kBadChunkFraming);
+  EXPECT_EQ(error_of("5\r\nhello\rX0\r\n\r\n"), ParseError::kBareCr);
   EXPECT_EQ(status_code(ParseError::kBadChunkFraming), 400);
 }
 
@@ -270,7 +277,7 @@ TEST(ChunkedDecoder, RejectsBareLfAfterData) {
 
 TEST(ChunkedDecoder, RejectsBadFinalLine) {
   EXPECT_EQ(error_of("0\r\n\n"), ParseError::kBareLf);
-  EXPECT_EQ(error_of("0\r\n\rX"), ParseError::kBadChunkFraming);
+  EXPECT_EQ(error_of("0\r\n\rX"), ParseError::kBareCr);
 }
 
 // ---- chunk extensions ------------------------------------------------------------------------
@@ -283,7 +290,49 @@ TEST(ChunkedDecoder, RejectsWhitespaceAfterSizeWithoutExtension) {
 TEST(ChunkedDecoder, RejectsControlCharacterInExtension) {
   EXPECT_EQ(error_of("5;a\x01\r\nhello\r\n0\r\n\r\n"), ParseError::kBadChunkExtension);
   EXPECT_EQ(error_of("5;a\0b\r\nhello\r\n0\r\n\r\n"s), ParseError::kBadChunkExtension);
-  EXPECT_EQ(error_of("5;a\rb\r\nhello\r\n0\r\n\r\n"), ParseError::kBadChunkFraming);
+  EXPECT_EQ(error_of("5;a\rb\r\nhello\r\n0\r\n\r\n"), ParseError::kBareCr);
+  EXPECT_EQ(error_of("5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n"), ParseError::kBadChunkExtension);
+  EXPECT_EQ(error_of("5;a=\"\x7f\"\r\nhello\r\n0\r\n\r\n"), ParseError::kBadChunkExtension);
+}
+
+// RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ),
+// chunk-ext-name = token, chunk-ext-val = token / quoted-string.
+TEST(ChunkedDecoder, AcceptsExtensionsOfTheGrammar) {
+  for (const std::string_view ext :
+       {";a", ";a=b", ";a;b;c", ";a=b;c=d", " ;a", " \t; \ta \t= \tb", ";a=\"\"", ";a=\"b c;d=e\"",
+        ";a=\"q\\\"uote\\\\\"", ";a=\"caf\xc3\xa9\t!\"", ";!#$%&'*+-.^_`|~09azAZ=!#$%&'*+-.^_`|~09azAZ",
+        ";a=\"x\";b", ";a=\"x\" ;b", ";a ;b", ";a=b ;c", ";a=\"\\\xff\""}) {
+    const std::string body = "5" + std::string(ext) + "\r\nhello\r\n0" + std::string(ext) + "\r\n\r\n";
+    EXPECT_EQ(decode(body), (Decoded{"hello", done_at(body.size())})) << ext;
+  }
+}
+
+TEST(ChunkedDecoder, RejectsExtensionsOutsideTheGrammar) {
+  for (const std::string_view ext : {";",           ";;",
+                                     ";;a",         ";=b",
+                                     "; =b",        ";a=",
+                                     ";a= ",        ";a=;b",
+                                     ";bad[=x",     ";a[",
+                                     ";a=b[",       ";a=b=c",
+                                     ";a b",        ";a=b c",
+                                     ";a=\"b\"c",   ";a=\"b",
+                                     ";a=\"b\\",    ";a ",
+                                     ";a=b ",       ";a=\"b\" ",
+                                     ";a\"b\"",     ";a=\"b\"\"c\"",
+                                     ";a@b",        ";a=b@c",
+                                     ";a=\"b\r\"",  ";\xc3\xa9",
+                                     ";a=\xc3\xa9", ",a",
+                                     " ",           " a",
+                                     " ;"}) {
+    const std::string body = "5" + std::string(ext) + "\r\nhello\r\n0\r\n\r\n";
+    const ParseError error = error_of(body);
+    EXPECT_TRUE(error == ParseError::kBadChunkExtension || error == ParseError::kBadChunkSize) << ext;
+    EXPECT_EQ(status_code(error), 400) << ext;
+  }
+  EXPECT_EQ(error_of("5;\r\nhello\r\n0\r\n\r\n"), ParseError::kBadChunkExtension);
+  EXPECT_EQ(error_of("5;bad[=x\r\nhello\r\n0\r\n\r\n"), ParseError::kBadChunkExtension);
+  EXPECT_EQ(error_of("5\r\nhello\r\n0;\r\n\r\n"), ParseError::kBadChunkExtension);  // the last chunk too
+  EXPECT_EQ(error_of("5;a=\"b\nc\"\r\nhello\r\n"), ParseError::kBareLf);
 }
 
 TEST(ChunkedDecoder, AcceptsExtensionsExactlyAtTheLimit) {
@@ -332,7 +381,7 @@ TEST(ChunkedDecoder, ValidatesTrailerFieldsLikeHeaders) {
   EXPECT_EQ(error_of("0\r\nX\r\n\r\n"), ParseError::kBadFieldName);
   EXPECT_EQ(error_of("0\r\nX: a\x01\r\n\r\n"), ParseError::kBadFieldValue);
   EXPECT_EQ(error_of("0\r\nX: a\0\r\n\r\n"s), ParseError::kBadFieldValue);
-  EXPECT_EQ(error_of("0\r\nX: a\rb\r\n\r\n"), ParseError::kBadFieldValue);
+  EXPECT_EQ(error_of("0\r\nX: a\rb\r\n\r\n"), ParseError::kBareCr);
   EXPECT_EQ(error_of("0\r\nX: 1\n\r\n"), ParseError::kBareLf);
 }
 

@@ -312,8 +312,46 @@ TEST(Parser, RejectsBareLfAfterRequestLine) {
 }
 
 TEST(Parser, RejectsBareCrInRequestLine) {
-  EXPECT_EQ(error_of("GET / HTTP/1.1\rHost: h\r\n\r\n"), ParseError::kBadVersion);
-  EXPECT_EQ(error_of("GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kBadTarget);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\rHost: h\r\n\r\n"), ParseError::kBareCr);
+  EXPECT_EQ(error_of("GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kBareCr);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\r\nHost: h\r\n\r\n"), ParseError::kBareCr);
+  EXPECT_EQ(error_of("\r\n\rGET / HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kBareCr);
+  EXPECT_EQ(status_code(ParseError::kBareCr), 400);
+}
+
+// RFC 9112 2.2: a bare CR makes the element invalid, so the answer need not wait for an LF that
+// may never come (until the header timeout): the byte after the CR decides.
+TEST(Parser, RejectsBareCrAsSoonAsTheByteAfterItArrives) {
+  for (const std::string_view prefix :
+       {"GET / HTTP/1.1\rX"sv, "GET /a\rb"sv, "G\rE"sv, "\rG"sv, "\r\n\r\r"sv,
+        "GET / HTTP/1.1\r\nHost: h\rX"sv, "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\r"sv,
+        "GET / HTTP/1.1\r\nHo\rst"sv}) {
+    EXPECT_EQ(error_of(prefix), ParseError::kBareCr) << describe(RequestParser().parse(prefix), prefix);
+  }
+  // A CR that is the last byte so far may still be followed by its LF.
+  for (const std::string_view prefix : {"GET / HTTP/1.1\r"sv, "\r"sv, "GET / HTTP/1.1\r\nHost: h\r"sv}) {
+    EXPECT_EQ(RequestParser().parse(prefix).status, ParseStatus::kNeedMore) << prefix.size();
+  }
+}
+
+// Whichever of a bare CR and a size limit the bytes reveal first is the answer, however they
+// are split (error_of checks every split).
+TEST(Parser, AnswersTheFirstRevealedOfABareCrAndALimit) {
+  ParserLimits limits;
+  limits.max_request_line = 20;
+  limits.max_header_bytes = 20;
+  EXPECT_EQ(error_of("GET /a\rbbbbbbbbbbbbbbbbbbbbbbbb HTTP/1.1\r\n", limits), ParseError::kBareCr);
+  EXPECT_EQ(error_of("GET /aaaaaaaaaaaaaaaaaaaaaaaaa\rb HTTP/1.1\r\n", limits), ParseError::kTargetTooLong);
+  EXPECT_EQ(error_of("GET /aaaaaaaaaaaaa\rb HTTP/1.1\r\n", limits), ParseError::kBareCr);  // 'b' is byte 20
+  EXPECT_EQ(error_of("GET /aaaaaaaaaaaaaa\rb HTTP/1.1\r\n", limits), ParseError::kTargetTooLong);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nX: \rvvvvvvvvvvvvvvvvvvvvvvvvvvv\r\n\r\n", limits),
+            ParseError::kBareCr);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nX: vvvvvvvvvvvvvvvvvvvvvvvvv\rv\r\n\r\n", limits),
+            ParseError::kHeadersTooLarge);
+  // A method too long is always revealed first: a CR ends the method.
+  limits.max_method = 4;
+  EXPECT_EQ(error_of("GETGET\rX / HTTP/1.1\r\n", limits), ParseError::kMethodTooLong);
+  EXPECT_EQ(error_of("GETG\rX / HTTP/1.1\r\n", limits), ParseError::kBareCr);
 }
 
 TEST(Parser, RejectsUnknownMethodWith501) {
@@ -341,11 +379,20 @@ TEST(Parser, RejectsOverlongMethodTokenWith501NotWith414) {
   EXPECT_EQ(error_of(method + " / HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kMethodTooLong);
 }
 
-TEST(Parser, AcceptsHttp10AndHttp11Only) {
+// RFC 9110 2.5: a higher minor version is processed as the highest one implemented; 505 is for
+// another major version.
+TEST(Parser, ServesHigherMinorVersionsAsHttp11AndRefusesOtherMajorVersions) {
   EXPECT_EQ(error_of("GET / HTTP/1.0\r\n\r\n"), ParseError::kNone);
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kNone);
+  for (const char* version : {"HTTP/1.2", "HTTP/1.9"}) {
+    const Parsed p("GET / "s + version + "\r\nHost: h\r\n\r\n");
+    ASSERT_TRUE(p.complete()) << version;
+    EXPECT_EQ(p.head().version_minor, 1) << version;
+    EXPECT_TRUE(p.head().keep_alive) << version;
+  }
+  EXPECT_EQ(error_of("GET / HTTP/1.2\r\n\r\n"), ParseError::kMissingHost);  // an HTTP/1.1 request
+  EXPECT_EQ(error_of("POST / HTTP/1.2\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"), ParseError::kNone);
   EXPECT_EQ(error_of("GET / HTTP/2.0\r\nHost: h\r\n\r\n"), ParseError::kUnsupportedVersion);
-  EXPECT_EQ(error_of("GET / HTTP/1.2\r\nHost: h\r\n\r\n"), ParseError::kUnsupportedVersion);
   EXPECT_EQ(error_of("GET / HTTP/0.9\r\nHost: h\r\n\r\n"), ParseError::kUnsupportedVersion);
   EXPECT_EQ(error_of("GET / HTTP/3.1\r\nHost: h\r\n\r\n"), ParseError::kUnsupportedVersion);
   EXPECT_EQ(status_code(ParseError::kUnsupportedVersion), 505);
@@ -374,10 +421,30 @@ TEST(Parser, RejectsFragmentInTarget) {
   EXPECT_EQ(error_of("GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kBadTarget);
 }
 
-TEST(Parser, AcceptsNonAsciiBytesInTargetRaw) {
-  const Parsed p("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n");
-  ASSERT_TRUE(p.complete());
-  EXPECT_EQ(p.head().path, "/caf\xc3\xa9");
+// RFC 9112 3 + RFC 3986: bytes outside the request-target grammar make an invalid request-line
+// (400). Browsers percent-encode non-ASCII and turn '\\' in a path into '/'.
+TEST(Parser, RejectsBytesOutsideTheTargetGrammar) {
+  for (const std::string_view target :
+       {"/caf\xc3\xa9"sv, "/\xc0\xaf"sv, "/\x80"sv, "/\xff"sv, "/?q=caf\xc3\xa9"sv, "/path\\file"sv,
+        "/a\\?b"sv, "\\"sv, "/a\"b"sv, "/a<b"sv, "/a>b"sv, "/?q=<script>"sv, "http://h/a\\b"sv,
+        "http://h/\xc3\xa9"sv}) {
+    EXPECT_EQ(error_of("GET " + std::string(target) + " HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kBadTarget)
+        << target;
+  }
+  EXPECT_EQ(error_of("OPTIONS http://h/\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kBadTarget);
+}
+
+// What RFC 3986 allows, and what browsers and curl send unencoded although it does not: '[', ']',
+// '^', '|', '{', '}', '`' anywhere, '\\' in the query.
+TEST(Parser, AcceptsTheTargetCharactersBrowsersSend) {
+  for (const std::string_view target :
+       {"/a-b.c_d~e/%41%c3%A9/!$&'()*+,;=:@/x?y=/?:@!$&'()*+,;="sv, "/caf%C3%A9"sv,
+        "/a|b^c/[1]/{x}/`y`?q=[1]&r={a|b}^`c`"sv, "/search?path=C:\\dir\\file"sv, "/?\\"sv}) {
+    const std::string text = "GET " + std::string(target) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    const Parsed p(text);
+    ASSERT_TRUE(p.complete()) << target << ": " << describe(p.result, text);
+    EXPECT_EQ(p.head().target, target);
+  }
 }
 
 TEST(Parser, AcceptsRequestLineExactlyAtTheLimit) {
@@ -472,6 +539,14 @@ TEST(Parser, AcceptsAuthorityFormForConnectOnly) {
   EXPECT_EQ(error_of("CONNECT example.com:x1 HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kBadTarget);
 }
 
+// weft is not a proxy: what follows a CONNECT head may be tunnel bytes, never a request.
+TEST(Parser, NeverKeepsAConnectConnectionAlive) {
+  const Parsed p(
+      "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nConnection: keep-alive\r\n\r\n");
+  ASSERT_TRUE(p.complete());
+  EXPECT_FALSE(p.head().keep_alive);
+}
+
 TEST(Parser, AcceptsAsteriskFormForOptionsOnly) {
   const Parsed p("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(p.complete());
@@ -498,9 +573,11 @@ TEST(Parser, RejectsWhitespaceBeforeTheFirstField) {
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\n Host: h\r\n\r\n"), ParseError::kObsFold);
 }
 
-TEST(Parser, RejectsCrInFieldValue) {
-  EXPECT_EQ(error_of(request_with_header("X-A: 1\r2")), ParseError::kBadFieldValue);
-  EXPECT_EQ(error_of(request_with_header("X-A: 1\r")), ParseError::kBadFieldValue);
+TEST(Parser, RejectsCrInFieldLine) {
+  EXPECT_EQ(error_of(request_with_header("X-A: 1\r2")), ParseError::kBareCr);
+  EXPECT_EQ(error_of(request_with_header("X-A: 1\r")), ParseError::kBareCr);
+  EXPECT_EQ(error_of(request_with_header("X\r-A: 1")), ParseError::kBareCr);
+  EXPECT_EQ(error_of(request_with_header("\rX-A: 1")), ParseError::kBareCr);
 }
 
 TEST(Parser, RejectsBareLfEndingAFieldLine) {
@@ -531,7 +608,8 @@ TEST(Parser, RejectsForbiddenByteAtAnyPositionOfALongValue) {
       std::string value(43, 'v');
       value[pos] = bad;
       RequestParser parser;
-      EXPECT_EQ(parser.parse(request_with_header("X-A: " + value)).error, ParseError::kBadFieldValue)
+      EXPECT_EQ(parser.parse(request_with_header("X-A: " + value)).error,
+                bad == '\r' ? ParseError::kBareCr : ParseError::kBadFieldValue)
           << static_cast<int>(bad) << " at " << pos;
     }
   }
@@ -550,7 +628,7 @@ TEST(Parser, AcceptsEveryFieldValueByteInALongValue) {
 }
 
 TEST(Parser, RejectsForbiddenByteAtAnyPositionOfALongTarget) {
-  for (const char bad : {'\0', '\x01', '\t', '\x7f', '#'}) {
+  for (const char bad : {'\0', '\x01', '\t', '\x7f', '#', '"', '<', '>', '\\', '\x80', '\xc3', '\xff'}) {
     for (std::size_t pos = 1; pos < 43; ++pos) {
       std::string target = "/" + std::string(42, 't');
       target[pos] = bad;
@@ -562,16 +640,19 @@ TEST(Parser, RejectsForbiddenByteAtAnyPositionOfALongTarget) {
 }
 
 TEST(Parser, AcceptsEveryTargetByteInALongTarget) {
-  std::string target = "/";
-  for (int c = 0x21; c <= 0xff; ++c) {
-    if (c != 0x7f && c != '#' && c != '?') target += static_cast<char>(c);
+  std::string path = "/";
+  for (int c = 0x21; c < 0x7f; ++c) {
+    if (std::string_view("\"#<>?\\").find(static_cast<char>(c)) == std::string_view::npos) {
+      path += static_cast<char>(c);
+    }
   }
-  target += "?q";
+  const std::string target = path + "?q\\" + path.substr(1) + "?";
   const std::string text = "GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n";
   const Parsed p(text);
-  ASSERT_TRUE(p.complete());
+  ASSERT_TRUE(p.complete()) << describe(p.result, text);
   EXPECT_EQ(p.head().target, target);
-  EXPECT_EQ(p.head().query, "q");
+  EXPECT_EQ(p.head().path, path);
+  EXPECT_EQ(p.head().query, target.substr(path.size() + 1));
 }
 
 TEST(Parser, RejectsNonTokenCharactersInFieldName) {
@@ -663,12 +744,32 @@ TEST(Parser, RejectsInvalidHostValue) {
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: h/path\r\n\r\n"), ParseError::kBadHost);
 }
 
-TEST(Parser, AcceptsHostWithPortIpv6AndEmptyHost) {
+TEST(Parser, AcceptsHostWithPortAndIpv6) {
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n"), ParseError::kNone);
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), ParseError::kNone);
-  const Parsed p("GET / HTTP/1.1\r\nHost:\r\n\r\n");
+}
+
+// RFC 9110 4.2.1 via RFC 9112 3.3: when Host is the authority of the target URI, an empty host
+// makes an invalid http URI.
+TEST(Parser, RejectsAnEmptyHostWhenHostIsTheAuthority) {
+  for (const char* host_line : {"Host:", "Host: ", "Host:\t \t", "Host: :8080", "Host::"}) {
+    EXPECT_EQ(error_of("GET / HTTP/1.1\r\n"s + host_line + "\r\n\r\n"), ParseError::kEmptyHost) << host_line;
+    EXPECT_EQ(error_of("OPTIONS * HTTP/1.1\r\n"s + host_line + "\r\n\r\n"), ParseError::kEmptyHost)
+        << host_line;
+    EXPECT_EQ(error_of("GET / HTTP/1.0\r\n"s + host_line + "\r\n\r\n"), ParseError::kEmptyHost) << host_line;
+  }
+  EXPECT_EQ(status_code(ParseError::kEmptyHost), 400);
+  EXPECT_EQ(error_of("GET / HTTP/1.0\r\n\r\n"), ParseError::kNone);  // no Host: the default applies
+}
+
+// RFC 9112 3.2.2: with an absolute-form target, Host is ignored for the authority (a client with
+// no authority for Host sends it empty), and CONNECT names its authority in the target.
+TEST(Parser, AcceptsAnEmptyHostWhenTheTargetNamesTheAuthority) {
+  const Parsed p("GET http://example.com/a HTTP/1.1\r\nHost:\r\n\r\n");
   ASSERT_TRUE(p.complete());
-  EXPECT_EQ(p.head().host, "");
+  EXPECT_EQ(p.head().host, "example.com");
+  EXPECT_EQ(error_of("CONNECT example.com:443 HTTP/1.1\r\nHost:\r\n\r\n"), ParseError::kNone);
+  EXPECT_EQ(error_of("GET http://:80/a HTTP/1.1\r\nHost: h\r\n\r\n"), ParseError::kBadTarget);
 }
 
 // ---- Content-Length --------------------------------------------------------------------------

@@ -13,7 +13,8 @@ using weft::server::Router;
 using Outcome = Router::Outcome;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
-// The route id a match found, or -1 for 404 and -2 for 405, so expectations read as one value.
+// The route id a match found, or -1 for 404, -2 for 405 and -4 for the OPTIONS answer, so
+// expectations read as one value.
 long route_of(const Router& router, std::string_view method, std::string_view path) {
   const Router::Match match = router.match(method, path);
   switch (match.outcome) {
@@ -23,12 +24,15 @@ long route_of(const Router& router, std::string_view method, std::string_view pa
       return -2;
     case Outcome::kNotFound:
       return -1;
+    case Outcome::kOptions:
+      return -4;
   }
   return -3;
 }
 
 constexpr long kNotFound = -1;
 constexpr long kNotAllowed = -2;
+constexpr long kOptionsAnswer = -4;
 
 TEST(Router, MatchesTheRoot) {
   Router router;
@@ -174,7 +178,7 @@ TEST(Router, AnswersMethodNotAllowedWithTheAllowedMethods) {
   router.add("DELETE", "/items", 3);
   const Router::Match match = router.match("PUT", "/items");
   EXPECT_EQ(match.outcome, Outcome::kMethodNotAllowed);
-  EXPECT_EQ(match.allow, "GET, HEAD, POST, DELETE");
+  EXPECT_EQ(match.allow, "GET, HEAD, POST, DELETE, OPTIONS");
   EXPECT_TRUE(match.params.empty());
 }
 
@@ -184,7 +188,7 @@ TEST(Router, AllowListsTheMethodsOfEveryMatchingPattern) {
   router.add("POST", "/a/b", 2);
   router.add("PATCH", "/a/{x...}", 3);
   router.add("PUT", "/a/c", 4);  // another path: not listed
-  EXPECT_EQ(router.match("DELETE", "/a/b").allow, "GET, HEAD, POST, PATCH");
+  EXPECT_EQ(router.match("DELETE", "/a/b").allow, "GET, HEAD, POST, OPTIONS, PATCH");
 }
 
 TEST(Router, AllowPutsOtherMethodsAfterTheStandardOnes) {
@@ -192,14 +196,57 @@ TEST(Router, AllowPutsOtherMethodsAfterTheStandardOnes) {
   router.add("PROPFIND", "/dav", 1);
   router.add("MKCOL", "/dav", 2);
   router.add("OPTIONS", "/dav", 3);
-  EXPECT_EQ(router.match("GET", "/dav").allow, "OPTIONS, MKCOL, PROPFIND");
+  EXPECT_EQ(router.match("GET", "/dav").allow, "OPTIONS, MKCOL, PROPFIND");  // OPTIONS once
 }
 
 TEST(Router, AllowListsHeadOnceWhenBothGetAndHeadAreRouted) {
   Router router;
   router.add("HEAD", "/x", 1);
   router.add("GET", "/x", 2);
-  EXPECT_EQ(router.match("POST", "/x").allow, "GET, HEAD");
+  EXPECT_EQ(router.match("POST", "/x").allow, "GET, HEAD, OPTIONS");
+}
+
+// OPTIONS /known/path without an OPTIONS route: the server answers it (204) with the Allow of the
+// path, so a client can discover the methods (RFC 9110 9.3.7).
+TEST(Router, AnswersOptionsForARoutedPathWithoutAnOptionsRoute) {
+  Router router;
+  router.add("GET", "/items/{id}", 1);
+  router.add("DELETE", "/items/{id}", 2);
+  router.add("POST", "/items", 3);
+  const Router::Match match = router.match("OPTIONS", "/items/7");
+  EXPECT_EQ(match.outcome, Outcome::kOptions);
+  EXPECT_EQ(match.allow, "GET, HEAD, DELETE, OPTIONS");
+  EXPECT_TRUE(match.params.empty());
+  EXPECT_EQ(router.match("OPTIONS", "/items").allow, "POST, OPTIONS");
+  EXPECT_EQ(route_of(router, "OPTIONS", "/nothing"), kNotFound);
+  EXPECT_EQ(route_of(router, "OPTIONS", "*"), kNotFound);  // the server as a whole: allow_all
+}
+
+// The application's own OPTIONS route (e.g. for CORS preflight) wins, wherever it matches.
+TEST(Router, UsesTheApplicationsOptionsRouteWhenOneMatches) {
+  Router router;
+  router.add("GET", "/api/{x...}", 1);
+  router.add("OPTIONS", "/api/{x...}", 2);
+  router.add("GET", "/api/users/{id}", 3);
+  EXPECT_EQ(route_of(router, "OPTIONS", "/api/anything"), 2);
+  EXPECT_EQ(route_of(router, "OPTIONS", "/api/users/9"), 2);  // the literal branch has no OPTIONS
+  EXPECT_EQ(route_of(router, "GET", "/api/users/9"), 3);
+  router.add("GET", "/other", 4);
+  EXPECT_EQ(route_of(router, "OPTIONS", "/other"), kOptionsAnswer);
+  EXPECT_EQ(router.match("POST", "/api/x").allow, "GET, HEAD, OPTIONS");  // listed once
+}
+
+// OPTIONS *: every method of every route, plus what the caller serves besides (static files).
+TEST(Router, AllowsEveryRoutedMethodForTheServerAsAWhole) {
+  Router router;
+  EXPECT_EQ(router.allow_all(), "OPTIONS");
+  EXPECT_EQ(router.allow_all({"GET", "HEAD"}), "GET, HEAD, OPTIONS");
+  router.add("POST", "/a", 1);
+  router.add("PROPFIND", "/dav", 2);
+  router.add("GET", "/b/{x}", 3);
+  router.add("POST", "/c", 4);
+  EXPECT_EQ(router.allow_all(), "GET, HEAD, POST, OPTIONS, PROPFIND");
+  EXPECT_EQ(router.allow_all({"GET", "HEAD"}), "GET, HEAD, POST, OPTIONS, PROPFIND");
 }
 
 TEST(Router, AnswersNotFoundWhenNoPatternMatchesThePath) {
@@ -231,7 +278,7 @@ TEST(Router, DoesNotAnswerGetWithAHeadRoute) {
   Router router;
   router.add("HEAD", "/x", 1);
   EXPECT_EQ(route_of(router, "GET", "/x"), kNotAllowed);
-  EXPECT_EQ(router.match("GET", "/x").allow, "HEAD");
+  EXPECT_EQ(router.match("GET", "/x").allow, "HEAD, OPTIONS");
 }
 
 TEST(Router, ComparesMethodsCaseSensitively) {
