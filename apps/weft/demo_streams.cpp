@@ -100,7 +100,7 @@ void upload(const Request& request, Reply reply) {
         // The server answers a too-large or badly framed body itself.
         if (end != BodyEnd::complete) return;
         reply.send(Response::bytes(
-            200, "{\"bytes\": " + std::to_string(sha->bytes()) + ", \"sha256\": \"" + sha->hex() + "\"}\n",
+            200, R"({"bytes": )" + std::to_string(sha->bytes()) + R"(, "sha256": ")" + sha->hex() + "\"}\n",
             "application/json"));
       });
 }
@@ -108,7 +108,7 @@ void upload(const Request& request, Reply reply) {
 }  // namespace
 
 void add_demo_streams(Server& server, TimerQueue& timers) {
-  server.get("/events", [&timers](Request request, Reply reply) {
+  server.get("/events", [&timers](const Request& request, Reply reply) {
     const auto n = number_param(request, "n", kDefaultEvents, 1, kMaxEvents);
     const auto ms = number_param(request, "ms", kDefaultIntervalMs, 0, kMaxIntervalMs);
     if (!n || !ms) {
@@ -122,9 +122,9 @@ void add_demo_streams(Server& server, TimerQueue& timers) {
   });
   const RouteOptions streamed{.stream_body = true, .max_body = 0};
   server.put(
-      "/upload", [](Request request, Reply reply) { upload(request, std::move(reply)); }, streamed);
+      "/upload", [](const Request& request, Reply reply) { upload(request, std::move(reply)); }, streamed);
   server.post(
-      "/upload", [](Request request, Reply reply) { upload(request, std::move(reply)); }, streamed);
+      "/upload", [](const Request& request, Reply reply) { upload(request, std::move(reply)); }, streamed);
 }
 
 }  // namespace weft::app
