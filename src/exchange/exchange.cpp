@@ -41,16 +41,20 @@ void Exchange::detach(bool completed) {
   if (!completed) cancel();
   // Callbacks often hold a handle to this exchange (a stream, a reply): dropping them here
   // breaks that cycle once the protocol side is done with the exchange.
+  // They are destroyed here, outside the lock: the last copy of a Reply among them locks it.
   std::vector<std::function<void()>> callbacks;
   std::function<void()> ready;
+  std::function<void(std::string_view)> on_data;
+  std::function<void(BodyEnd)> on_end;
   {
     const std::lock_guard lock(mutex_);
     wake_ = nullptr;
+    detached_ = true;
     callbacks.swap(on_cancel_);
     ready.swap(on_ready_);
     if (!delivering_) {
-      on_data_ = nullptr;
-      on_end_ = nullptr;
+      on_data.swap(on_data_);
+      on_end.swap(on_end_);
     }
   }
 }
@@ -180,7 +184,9 @@ void Exchange::on_cancel(std::function<void()> fn) {
   {
     const std::lock_guard lock(mutex_);
     if (!cancelled_) {
-      on_cancel_.push_back(std::move(fn));
+      // Once the protocol side is done without a cancel, none will come: keeping `fn` would
+      // only keep what it holds (often this exchange) alive. It is destroyed outside the lock.
+      if (!detached_) on_cancel_.push_back(std::move(fn));
       return;
     }
   }
@@ -191,7 +197,7 @@ void Exchange::on_ready(std::function<void()> fn) {
   {
     const std::lock_guard lock(mutex_);
     if (!cancelled_ && stream_bytes_.size() >= kStreamLowWater) {
-      on_ready_ = std::move(fn);
+      if (!detached_) on_ready_ = std::move(fn);
       return;
     }
   }
@@ -229,12 +235,24 @@ bool Exchange::retry_delivery() {
 }
 
 void Exchange::read_body(std::function<void(std::string_view)> on_data, std::function<void(BodyEnd)> on_end) {
-  const std::lock_guard lock(mutex_);
-  if (reading_) throw std::logic_error("weft::BodyReader::read: called twice");
-  reading_ = true;
-  on_data_ = std::move(on_data);
-  on_end_ = std::move(on_end);
-  (void)schedule_locked();
+  {
+    const std::lock_guard lock(mutex_);
+    if (reading_) throw std::logic_error("weft::BodyReader::read: called twice");
+    reading_ = true;
+    if (wake_ || !cancelled_) {
+      on_data_ = std::move(on_data);
+      on_end_ = std::move(on_end);
+      (void)schedule_locked();
+      return;
+    }
+  }
+  // The protocol side is gone already (the client left, or the server stopped, before the
+  // handler asked for the body): nobody would deliver, so the end is told here.
+  try {
+    if (on_end) on_end(BodyEnd::aborted);
+  } catch (...) {
+    log(LogLevel::error, "a request body's end callback threw");
+  }
 }
 
 bool Exchange::schedule_locked() {

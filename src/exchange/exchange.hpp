@@ -104,6 +104,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   Executor executor_;
   bool wake_pending_ = false;
   bool cancelled_ = false;
+  bool detached_ = false;
 
   // The answer.
   enum class Phase : std::uint8_t { kWaiting, kAnswered, kStreaming, kEnded };
