@@ -29,10 +29,10 @@ void run_callback(const std::function<void()>& fn) noexcept {
 
 Exchange::~Exchange() = default;
 
-void Exchange::attach(std::function<void()> wake, Executor executor) {
+void Exchange::attach(Owner& owner, std::uint64_t id) {
   const std::lock_guard lock(mutex_);
-  wake_ = std::move(wake);
-  executor_ = std::move(executor);
+  owner_ = &owner;
+  owner_id_ = id;
   // News that came before the protocol side was attached (a handler answering at once).
   if (phase_ != Phase::kWaiting || cancelled_) notify_locked();
 }
@@ -40,29 +40,29 @@ void Exchange::attach(std::function<void()> wake, Executor executor) {
 void Exchange::detach(bool completed) {
   if (!completed) cancel();
   // Callbacks often hold a handle to this exchange (a stream, a reply): dropping them here
-  // breaks that cycle once the protocol side is done with the exchange.
-  // They are destroyed here, outside the lock: the last copy of a Reply among them locks it.
+  // breaks that cycle once the protocol side is done with the exchange. They are destroyed
+  // outside the lock: the last copy of a Reply among them takes it.
   std::vector<std::function<void()>> callbacks;
   std::function<void()> ready;
   std::function<void(std::string_view)> on_data;
   std::function<void(BodyEnd)> on_end;
   {
     const std::lock_guard lock(mutex_);
-    wake_ = nullptr;
+    owner_ = nullptr;
     detached_ = true;
     callbacks.swap(on_cancel_);
     ready.swap(on_ready_);
-    if (!delivering_) {
-      on_data.swap(on_data_);
-      on_end.swap(on_end_);
+    if (body_ && !body_->delivering) {
+      on_data.swap(body_->on_data);
+      on_end.swap(body_->on_end);
     }
   }
 }
 
 void Exchange::notify_locked() {
-  if (wake_pending_ || !wake_) return;
-  wake_pending_ = true;
-  wake_();
+  if (news_pending_ || owner_ == nullptr) return;
+  news_pending_ = true;
+  owner_->post_news(owner_id_);
 }
 
 Exchange::Outgoing Exchange::take(std::size_t max_bytes) {
@@ -70,14 +70,14 @@ Exchange::Outgoing Exchange::take(std::size_t max_bytes) {
   std::function<void()> ready;
   {
     const std::lock_guard lock(mutex_);
-    wake_pending_ = false;
+    news_pending_ = false;
     if (phase_ == Phase::kWaiting) return out;
     if (!head_taken_) {
       head_taken_ = true;
       out.response = std::move(response_);
       response_.reset();
       out.parts = std::move(parts_);
-      out.stream_start = phase_ != Phase::kAnswered;
+      out.stream_start = phase_ == Phase::kStreaming;
       if (!out.stream_start) return out;
     }
     const std::size_t before = stream_bytes_.size();
@@ -114,8 +114,8 @@ void Exchange::cancel() {
     callbacks.swap(on_cancel_);
     ready = std::move(on_ready_);
     on_ready_ = nullptr;
-    if (!body_end_) {
-      body_end_ = BodyEnd::aborted;
+    if (body_ && !body_->end) {
+      body_->end = BodyEnd::aborted;
       (void)schedule_locked();
     }
   }
@@ -164,7 +164,7 @@ void Exchange::end_stream() {
 
 void Exchange::abandon_stream() {
   const std::lock_guard lock(mutex_);
-  if (phase_ != Phase::kStreaming || stream_end_ || cancelled_) return;
+  if (phase_ != Phase::kStreaming || stream_end_ || cancelled_ || detached_) return;
   abandoned_ = true;
   log(LogLevel::warn, "a response stream was dropped without end(): the response is cut short");
   notify_locked();
@@ -206,109 +206,119 @@ void Exchange::on_ready(std::function<void()> fn) {
 
 // ---- the request body ----
 
+Exchange::Body& Exchange::body_locked() {
+  if (!body_) body_ = std::make_unique<Body>();
+  return *body_;
+}
+
 bool Exchange::push_body(std::string_view chunk) {
   const std::lock_guard lock(mutex_);
-  if (body_end_ || chunk.empty()) return body_buffered_ < kBodyLimit;
-  body_chunks_.emplace_back(chunk);
-  body_buffered_ += chunk.size();
+  Body& body = body_locked();
+  if (body.end || chunk.empty()) return body.buffered < kBodyLimit;
+  body.chunks.emplace_back(chunk);
+  body.buffered += chunk.size();
   (void)schedule_locked();
-  return body_buffered_ < kBodyLimit;
+  return body.buffered < kBodyLimit;
 }
 
 void Exchange::end_body(BodyEnd how) {
   const std::lock_guard lock(mutex_);
-  if (body_end_) return;
-  body_end_ = how;
+  Body& body = body_locked();
+  if (body.end) return;
+  body.end = how;
   (void)schedule_locked();
 }
 
 bool Exchange::wants_body() const {
   const std::lock_guard lock(mutex_);
-  return body_buffered_ < kBodyLimit;
+  return !body_ || body_->buffered < kBodyLimit;
+}
+
+bool Exchange::delivery_refused() const {
+  const std::lock_guard lock(mutex_);
+  return body_ && body_->refused;
 }
 
 bool Exchange::retry_delivery() {
   const std::lock_guard lock(mutex_);
-  if (!delivery_refused_) return true;
-  delivery_refused_ = false;
+  if (!body_ || !body_->refused) return true;
+  body_->refused = false;
   return schedule_locked();
 }
 
 void Exchange::read_body(std::function<void(std::string_view)> on_data, std::function<void(BodyEnd)> on_end) {
   {
     const std::lock_guard lock(mutex_);
-    if (reading_) throw std::logic_error("weft::BodyReader::read: called twice");
-    reading_ = true;
-    if (wake_ || !cancelled_) {
-      on_data_ = std::move(on_data);
-      on_end_ = std::move(on_end);
+    Body& body = body_locked();
+    if (body.reading) throw std::logic_error("weft::BodyReader::read: called twice");
+    body.reading = true;
+    body.on_data = std::move(on_data);
+    body.on_end = std::move(on_end);
+    if (owner_ != nullptr) {
       (void)schedule_locked();
       return;
     }
+    // The protocol side is done already (the client left, the server stopped, or the whole body
+    // came before the handler asked for it): nobody else will deliver, so this thread does.
+    if (body.delivering) return;
+    if (!body.end) body.end = BodyEnd::aborted;
+    body.delivering = true;
   }
-  // The protocol side is gone already (the client left, or the server stopped, before the
-  // handler asked for the body): nobody would deliver, so the end is told here.
-  try {
-    if (on_end) on_end(BodyEnd::aborted);
-  } catch (...) {
-    log(LogLevel::error, "a request body's end callback threw");
-  }
+  deliver();
 }
 
 bool Exchange::schedule_locked() {
-  if (!reading_ || delivering_ || (body_chunks_.empty() && (!body_end_ || body_end_delivered_))) return true;
-  if (!executor_) return false;
-  delivering_ = true;
-  if (executor_([self = shared_from_this()] { self->deliver(); })) return true;
-  // The pool's queue is full: the protocol side retries (retry_delivery) on its next turn.
-  delivering_ = false;
-  delivery_refused_ = true;
+  Body& body = *body_;
+  if (!body.reading || body.delivering || (body.chunks.empty() && (!body.end || body.end_delivered)))
+    return true;
+  if (owner_ == nullptr) return false;
+  body.delivering = true;
+  if (owner_->run_off_loop([self = shared_from_this()] { self->deliver(); })) return true;
+  // The pool's queue is full: the protocol side retries (retry_delivery) on a later turn.
+  body.delivering = false;
+  body.refused = true;
   notify_locked();
   return false;
 }
 
-bool Exchange::delivery_refused() const {
-  const std::lock_guard lock(mutex_);
-  return delivery_refused_;
-}
-
 void Exchange::deliver() {
+  // One delivery runs at a time (Body::delivering), so the callbacks are used here unlocked.
+  Body& body = *body_;
   for (;;) {
-    std::deque<std::string> chunks;
+    std::vector<std::string> chunks;
     std::optional<BodyEnd> end;
-    bool was_full = false;
     {
       const std::lock_guard lock(mutex_);
-      if (body_chunks_.empty()) {
-        if (!body_end_ || body_end_delivered_) {
-          delivering_ = false;
+      if (body.chunks.empty()) {
+        if (!body.end || body.end_delivered) {
+          body.delivering = false;
           return;
         }
-        body_end_delivered_ = true;
-        end = body_end_;
+        body.end_delivered = true;
+        end = body.end;
       } else {
-        chunks.swap(body_chunks_);
-        was_full = body_buffered_ >= kBodyLimit;
-        body_buffered_ = 0;
+        chunks.swap(body.chunks);
+        const bool was_full = body.buffered >= kBodyLimit;
+        body.buffered = 0;
         // Room again: the protocol side resumes reading the socket.
         if (was_full) notify_locked();
       }
     }
     if (end) {
-      const BodyEnd how = *end;
-      std::function<void(BodyEnd)> on_end = std::move(on_end_);
-      on_data_ = nullptr;
+      std::function<void(BodyEnd)> on_end = std::move(body.on_end);
+      body.on_end = nullptr;
+      body.on_data = nullptr;
       try {
-        if (on_end) on_end(how);
+        if (on_end) on_end(*end);
       } catch (...) {
         log(LogLevel::error, "a request body's end callback threw");
       }
-      continue;  // marks delivering_ false under the lock
+      continue;  // marks the delivery over, under the lock
     }
     bool failed = false;
     for (const std::string& chunk : chunks) {
       try {
-        if (on_data_) on_data_(chunk);
+        if (body.on_data) body.on_data(chunk);
       } catch (...) {
         log(LogLevel::error, "a request body's data callback threw; the body is treated as aborted");
         failed = true;
@@ -317,8 +327,9 @@ void Exchange::deliver() {
     }
     if (failed) {
       const std::lock_guard lock(mutex_);
-      body_chunks_.clear();
-      if (!body_end_delivered_) body_end_ = BodyEnd::aborted;
+      body.chunks.clear();
+      body.buffered = 0;
+      if (!body.end_delivered) body.end = BodyEnd::aborted;
     }
   }
 }

@@ -4,18 +4,17 @@
 // thread). Protocol-agnostic: HTTP/1.1 today; an HTTP/2 stream drives it the same way.
 //
 //   application (any thread)                     protocol (loop thread)
-//   Reply::send / stream, ResponseStream::write  ──notify──>  wake() ──post──> take()
+//   Reply::send / stream, ResponseStream::write  ──notify──>  Owner::post_news ──> take()
 //   BodyReader callbacks (pool)  <──deliver──  push_body() / end_body()  <── socket
 //
 // Every field below is guarded by mutex_. The protocol side never blocks on the application:
 // it takes what is there and goes on; the application is told about room (on_ready) and
 // cancellation (on_cancel) on the loop thread, outside the lock. Lock order: mutex_ is never
-// held while a callback runs; wake_ (which posts to the loop's queue) runs under it, and the
-// loop never takes mutex_ while holding its queue lock.
+// held while a callback runs; Owner::post_news (which posts to the loop's queue) runs under it,
+// and the loop never takes mutex_ while holding its queue lock.
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -30,11 +29,25 @@
 
 namespace weft::exchange {
 
+/// The protocol side, as an exchange sees it. HTTP/1.1's connection host implements it (one per
+/// event loop); the exchange keeps a pointer and its connection's id, not closures, so an idle
+/// exchange stays small.
+class Owner {
+ public:
+  /// Any thread: tells connection `id` on the owner's loop that its exchange has news.
+  virtual void post_news(std::uint64_t id) = 0;
+  /// Runs a job off the loop (a body delivery); false when it cannot be taken now.
+  [[nodiscard]] virtual bool run_off_loop(std::function<void()> job) = 0;
+
+ protected:
+  Owner() = default;
+  Owner(const Owner&) = default;
+  Owner& operator=(const Owner&) = default;
+  ~Owner() = default;
+};
+
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  /// Runs a job off the loop; false when it cannot be taken now (a full pool queue).
-  using Executor = std::function<bool(std::function<void()>)>;
-
   Exchange() = default;
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -42,11 +55,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   // ---- protocol side (loop thread) ----
 
-  /// Connects the exchange to its protocol side: `wake` is called (from any thread, at most once
-  /// until the next take()) when there is news; `executor` runs body deliveries.
-  void attach(std::function<void()> wake, Executor executor);
+  /// Connects the exchange to its protocol side: news goes to `owner`.post_news(`id`) (from any
+  /// thread, at most once until the next take()); body deliveries run through `owner`.
+  void attach(Owner& owner, std::uint64_t id);
   /// The protocol side is done with the exchange: `completed` (the whole answer went out) or not
-  /// (then it cancels). Never calls wake again; drops the application's callbacks.
+  /// (then it cancels). Never posts news again; drops the application's callbacks. A body asked
+  /// for after this is delivered on the asking thread.
   void detach(bool completed);
 
   /// What the application has produced since the last take().
@@ -59,7 +73,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     bool abandoned = false;            ///< the producer went away without end(): cut the response
   };
   /// Takes the answer (once) and at most `max_bytes` stream bytes; runs on_ready callbacks when
-  /// this made room. Clears the pending wake.
+  /// this made room. Clears the pending news.
   Outgoing take(std::size_t max_bytes);
   /// Stream bytes waiting.
   [[nodiscard]] std::size_t buffered() const;
@@ -68,13 +82,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void cancel();
 
   /// Body bytes from the client (copied). False once kBufferLimit bytes wait for the consumer:
-  /// stop reading until wants_body() (the exchange wakes the protocol when room comes back).
+  /// stop reading until wants_body() (the exchange posts news when room comes back).
   bool push_body(std::string_view chunk);
   /// The body ended (complete or not). Delivered to the consumer after the bytes before it.
   void end_body(BodyEnd how);
   /// True while the consumer's buffer has room.
   [[nodiscard]] bool wants_body() const;
-  /// True when the executor refused a body delivery: call retry_delivery() on a later turn.
+  /// True when the owner refused a body delivery: call retry_delivery() on a later turn.
   [[nodiscard]] bool delivery_refused() const;
   /// Retries a refused body delivery; true when nothing is left to retry.
   bool retry_delivery();
@@ -94,40 +108,45 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void read_body(std::function<void(std::string_view)> on_data, std::function<void(BodyEnd)> on_end);
 
  private:
+  // The request body of a stream_body route; allocated when the first of it arrives (most
+  // exchanges never have one, and an open event stream should cost little).
+  struct Body {
+    std::vector<std::string> chunks;
+    std::size_t buffered = 0;
+    std::optional<BodyEnd> end;
+    bool end_delivered = false;
+    bool delivering = false;
+    bool refused = false;
+    bool reading = false;
+    std::function<void(std::string_view)> on_data;
+    std::function<void(BodyEnd)> on_end;
+  };
+
   void notify_locked();
-  /// Starts a delivery job if one is needed and none runs; false if the executor refused.
+  Body& body_locked();
+  /// Starts a delivery job if one is needed and none runs; false if the owner refused it.
   bool schedule_locked();
   void deliver();
 
   mutable std::mutex mutex_;
-  std::function<void()> wake_;
-  Executor executor_;
-  bool wake_pending_ = false;
+  Owner* owner_ = nullptr;
+  std::uint64_t owner_id_ = 0;
+  bool news_pending_ = false;
   bool cancelled_ = false;
   bool detached_ = false;
 
   // The answer.
-  enum class Phase : std::uint8_t { kWaiting, kAnswered, kStreaming, kEnded };
+  enum class Phase : std::uint8_t { kWaiting, kAnswered, kStreaming };
   Phase phase_ = Phase::kWaiting;
-  std::optional<Response> response_;
-  std::vector<BodyPart> parts_;
   bool head_taken_ = false;
-  std::string stream_bytes_;
   bool stream_end_ = false;
   bool abandoned_ = false;
+  std::optional<Response> response_;
+  std::vector<BodyPart> parts_;
+  std::string stream_bytes_;
   std::function<void()> on_ready_;
   std::vector<std::function<void()>> on_cancel_;
-
-  // The request body, when it streams.
-  std::deque<std::string> body_chunks_;
-  std::size_t body_buffered_ = 0;
-  std::optional<BodyEnd> body_end_;
-  bool body_end_delivered_ = false;
-  bool delivering_ = false;
-  bool delivery_refused_ = false;
-  std::function<void(std::string_view)> on_data_;
-  std::function<void(BodyEnd)> on_end_;
-  bool reading_ = false;
+  std::unique_ptr<Body> body_;
 };
 
 /// Shared by every copy of one Reply: the last copy gone without an answer answers 500.

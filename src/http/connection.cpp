@@ -387,6 +387,9 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   parts.headers.reserve(head.header_count);
   for (const Header& h : head.headers()) parts.headers.push_back({h.name, h.value});
   pending->request = Request::from_parts(parts);
+  pending->method = head.method_token;
+  pending->target = head.target;
+  pending->version_minor = head.version_minor;
   pending->endpoint = &endpoint;
   pending->params = std::move(route.params);
   pending->max_body = endpoint.max_body;
@@ -395,7 +398,8 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   in.consume(consumed);
   if (endpoint.stream_body) {
     // The handler starts now and reads the body as it arrives.
-    Request request = pending_->request;
+    Request request = std::move(pending_->request);
+    pending_->request = Request();
     request.set_params(std::move(pending_->params));
     stream_body_ = true;
     if (!start_exchange(std::move(request))) return;
@@ -525,19 +529,26 @@ bool Connection::step_body() {
 
 void Connection::dispatch() {
   Pending& p = *pending_;
-  Request::Parts parts;
-  const Request& head = p.request;
-  parts.method = head.method();
-  parts.target = head.target();
-  parts.path_decoded = head.path();
-  parts.query = head.query();
-  parts.host = head.host();
-  parts.peer = head.peer();
-  parts.version_minor = head.version_minor();
-  parts.body = p.body;
-  parts.headers.reserve(head.headers().size());
-  for (const Request::Header& h : head.headers()) parts.headers.push_back(h);
-  Request request = Request::from_parts(parts);
+  Request request;
+  if (p.body.empty()) {
+    request = std::move(p.request);  // no body to add: the head's copy is the request
+  } else {
+    // One buffer for head and body, so the handler's Request owns a single allocation.
+    Request::Parts parts;
+    const Request& head = p.request;
+    parts.method = head.method();
+    parts.target = head.target();
+    parts.path_decoded = head.path();
+    parts.query = head.query();
+    parts.host = head.host();
+    parts.peer = head.peer();
+    parts.version_minor = head.version_minor();
+    parts.body = p.body;
+    parts.headers.reserve(head.headers().size());
+    for (const Request::Header& h : head.headers()) parts.headers.push_back(h);
+    request = Request::from_parts(parts);
+  }
+  p.request = Request();
   request.set_params(std::move(p.params));
   p.body = std::string();
   state_ = State::kDispatched;
@@ -548,10 +559,7 @@ void Connection::dispatch() {
 
 bool Connection::start_exchange(Request request) {
   auto ex = std::make_shared<exchange::Exchange>();
-  ConnectionHost* host = &host_;
-  const std::uint64_t id = id_;
-  ex->attach([host, id] { host->post_news(id); },
-             [host](std::function<void()> job) { return host->run_off_loop(std::move(job)); });
+  ex->attach(host_, id_);
   if (stream_body_) request.set_body_source(ex);
   exchange_ = ex;
   answer_ = Answer::kNone;
@@ -575,8 +583,8 @@ bool Connection::start_exchange(Request request) {
 }
 
 Connection::ReplyInfo Connection::reply_info() const {
-  const Request& r = pending_->request;
-  return ReplyInfo{r.method(), r.target(), r.version_minor(), r.method() == "HEAD"};
+  const Pending& p = *pending_;
+  return ReplyInfo{p.method, p.target, p.version_minor, p.method == "HEAD"};
 }
 
 void Connection::pull_exchange() {
@@ -590,6 +598,14 @@ void Connection::pull_exchange() {
     if (got.stream_start) {
       queue_stream_head(*got.response, reply_info());
       answer_ = Answer::kStreaming;
+      if (stream_silent_) {
+        // HEAD, or a status without a body: the head is the whole answer. The producer is told
+        // (cancelled) rather than left to write a body nobody will get.
+        exchange_->cancel();
+        end_stream();
+        finish_exchange_if_done();
+        return;
+      }
     } else {
       const bool body_unread = state_ == State::kBody;
       if (body_unread) keep_alive_ = false;

@@ -90,11 +90,17 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
 
   // A request routed to a handler, while its body arrives (buffered routes) and the handler runs.
   struct Pending {
-    Request request;  // head copied out of the input buffer; body added at dispatch
+    // The head copied out of the input buffer until the handler has it (then released: the
+    // handler's copy is the one that lives, and an open stream should cost little here).
+    Request request;
     const exchange::Endpoint* endpoint = nullptr;
     std::vector<std::pair<std::string, std::string>> params;
     std::string body;
     std::uint64_t max_body = 0;  // 0: no limit
+    // For the answer's framing and the access log, kept after `request` is released.
+    std::string method;
+    std::string target;
+    int version_minor = 1;
   };
   // Where the answer of the exchange in flight stands.
   enum class Answer : std::uint8_t {

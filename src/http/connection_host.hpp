@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "exchange/endpoint.hpp"
+#include "exchange/exchange.hpp"
 #include "http/limits.hpp"
 #include "http/output_queue.hpp"
 #include "http/parser.hpp"
@@ -105,7 +106,7 @@ struct Timers {
   }
 };
 
-class ConnectionHost {
+class ConnectionHost : public exchange::Owner {
  public:
   ConnectionHost(const Config& config, net::EventLoop& loop)
       : config_(config), limits_(limits_from(config)), loop_(loop), timers_(config) {}
@@ -154,11 +155,8 @@ class ConnectionHost {
   /// Starts `endpoint` with `request` and `reply` off the loop (a pool worker). What it answers
   /// reaches the connection through its exchange. False when the pool cannot take it (-> 503).
   [[nodiscard]] virtual bool dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) = 0;
-  /// Runs a job off the loop (an exchange's body delivery); false when the pool cannot take it now.
-  [[nodiscard]] virtual bool run_off_loop(std::function<void()> job) = 0;
-  /// Calls `connection_id`'s Connection::on_exchange_news() on this loop, if it still exists.
-  /// Any thread.
-  virtual void post_news(std::uint64_t connection_id) = 0;
+  // exchange::Owner: post_news(id) calls that connection's on_exchange_news() on this loop, if
+  // it still exists; run_off_loop runs an exchange's body delivery on the pool.
   /// Opens the file of a handler's Response::file as `body`; returns 200, or the error status
   /// to answer instead (403, 404, 503). Loop thread.
   [[nodiscard]] virtual int open_file_body(const Response& response, std::vector<BodyPart>& body) = 0;
