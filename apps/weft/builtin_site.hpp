@@ -7,6 +7,7 @@
 //   GET /sleep?ms=N  sleeps N ms on a pool worker (default 5000, at most 60000),
 //                    then hello.html; a bad N -> 400; cancelled by shutdown -> 503
 //   anything else    404.html, 404
+// (/events and /upload, the streaming routes, are in demo_streams.hpp.)
 
 #include <chrono>
 #include <string_view>

@@ -115,6 +115,10 @@ ROOT is served as static files (GET, HEAD, OPTIONS): index.html for a directory,
 Without ROOT weft serves the built-in site:
   GET /            hello.html (200)
   GET /sleep?ms=N  sleeps N ms (default 5000, at most 60000) on a pool worker, then hello.html
+  GET /events?n=N&ms=M
+                   Server-Sent Events: N events "data: I", one every M ms, then the end
+                   (defaults 10 and 1000; 1 <= N <= 1000000, 0 <= M <= 60000)
+  PUT|POST /upload reads a body of any size as it arrives; answers {"bytes": N, "sha256": "..."}
   anything else    404.html with status 404
 
 Signals: SIGINT or SIGTERM drains gracefully (listeners close, in-flight requests finish,
