@@ -38,11 +38,11 @@ bool has_no_body(int status) { return status < 200 || status == 204 || status ==
 }  // namespace
 
 Connection::Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id)
-    : host_(host), fd_(std::move(fd)), peer_(peer), id_(id), out_(host.output_spares()) {}
+    : host_(host), fd_(std::move(fd)), peer_(peer), id_(id) {}
 
 Connection::~Connection() {
   if (resume_queued_) host_.cancel_resume(*this);
-  if (exchange_) exchange_->detach(false);
+  if (exchange() != nullptr) exchange()->detach(false);
 }
 
 void Connection::start() { arm(TimerKind::kHeader); }
@@ -68,7 +68,7 @@ void Connection::on_io(std::uint32_t events) {
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) readable_ = true;
   if ((events & (EPOLLRDHUP | EPOLLHUP)) != 0) hangup_seen_ = true;
   if ((events & EPOLLOUT) != 0) writable_ = true;
-  if (exchange_ && hangup_seen_ && !wants_input()) {
+  if (exchange() != nullptr && hangup_seen_ && !wants_input()) {
     // Nothing is read while a handler answers, so look: a client that closed its side while its
     // exchange is in flight has gone away (nginx counts it as an abort, 499). Bytes before the
     // EOF (a pipelined request) mean it is still there.
@@ -85,7 +85,7 @@ void Connection::on_io(std::uint32_t events) {
 void Connection::on_resume() {
   resume_queued_ = false;
   if (state_ == State::kClosed) return;
-  if (exchange_ && !exchange_->retry_delivery() && !resume_queued_) {
+  if (exchange() != nullptr && !exchange()->retry_delivery() && !resume_queued_) {
     resume_queued_ = true;
     host_.resume_later(*this);
   }
@@ -93,12 +93,12 @@ void Connection::on_resume() {
 }
 
 void Connection::on_exchange_news() {
-  if (state_ == State::kClosed || !exchange_) return;
-  if (exchange_->delivery_refused() && !exchange_->retry_delivery() && !resume_queued_) {
+  if (state_ == State::kClosed || !exchange()) return;
+  if (exchange()->delivery_refused() && !exchange()->retry_delivery() && !resume_queued_) {
     resume_queued_ = true;
     host_.resume_later(*this);
   }
-  if (body_paused_ && exchange_->wants_body()) body_paused_ = false;
+  if (body_paused_ && exchange()->wants_body()) body_paused_ = false;
   pull_exchange();
   if (state_ == State::kClosed) return;
   drive();
@@ -189,10 +189,10 @@ void Connection::drive_io() {
   }
   bool wrote = flush();
   if (state_ == State::kClosed) return;
-  if (answer_ == Answer::kStreaming && out_.pending() < kStreamTakeBelow && exchange_->buffered() > 0) {
+  if (answer_ == Answer::kStreaming && out_.pending() < kStreamTakeBelow && exchange()->buffered() > 0) {
     pull_exchange();  // the socket took what was queued: more of the stream
     if (state_ == State::kClosed) return;
-    if (!exchange_ && wants_input()) {
+    if (!exchange() && wants_input()) {
       // That was its end, and the next request may be waiting unread: edge-triggered epoll will
       // not report it again.
       drive_io();
@@ -277,7 +277,7 @@ void Connection::on_eof() {
       }
       break;
     case State::kBody:
-      if (exchange_) {
+      if (exchange() != nullptr) {
         on_client_gone();  // a streamed body cut short
         return;
       }
@@ -404,14 +404,14 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
     stream_body_ = true;
     if (!start_exchange(std::move(request))) return;
     if (!has_body) {
-      exchange_->end_body(BodyEnd::complete);
+      exchange()->end_body(BodyEnd::complete);
       state_ = State::kDispatched;
       disarm();
       timer_ = TimerKind::kNone;
       finish_exchange_if_done();
       return;
     }
-    if (continue_expected && in.empty()) out_.push(kContinueResponse);
+    if (continue_expected && in.empty()) out_.push(host_.output_spares(), kContinueResponse);
     begin_body(State::kBody, body_length);
     return;
   }
@@ -419,7 +419,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
     dispatch();
     return;
   }
-  if (continue_expected && in.empty()) out_.push(kContinueResponse);
+  if (continue_expected && in.empty()) out_.push(host_.output_spares(), kContinueResponse);
   begin_body(State::kBody, body_length);
 }
 
@@ -448,7 +448,7 @@ bool Connection::step_body() {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, input.size()));
     if (keep) {
       if (stream_body_) {
-        if (!exchange_->push_body(input.substr(0, n))) body_paused_ = true;
+        if (!exchange()->push_body(input.substr(0, n))) body_paused_ = true;
       } else {
         pending_->body.append(input.data(), n);
       }
@@ -461,9 +461,9 @@ bool Connection::step_body() {
       const ChunkedResult r = chunked_decoder_->decode(input);
       if (r.status == ChunkedStatus::kError) {
         in.consume(in.size());
-        if (keep && exchange_) {
-          exchange_->end_body(r.error == ParseError::kBodyTooLarge ? BodyEnd::too_large
-                                                                   : BodyEnd::bad_framing);
+        if (keep && exchange() != nullptr) {
+          exchange()->end_body(r.error == ParseError::kBodyTooLarge ? BodyEnd::too_large
+                                                                    : BodyEnd::bad_framing);
           if (answer_ != Answer::kNone) {
             close();
             return true;
@@ -483,7 +483,7 @@ bool Connection::step_body() {
       if (r.status == ChunkedStatus::kData) {
         if (keep) {
           if (stream_body_) {
-            if (!exchange_->push_body(r.data)) body_paused_ = true;
+            if (!exchange()->push_body(r.data)) body_paused_ = true;
           } else {
             pending_->body.append(r.data);
           }
@@ -516,7 +516,7 @@ bool Connection::step_body() {
   if (!keep) {
     after_request();
   } else if (stream_body_) {
-    exchange_->end_body(BodyEnd::complete);
+    exchange()->end_body(BodyEnd::complete);
     state_ = State::kDispatched;
     disarm();
     timer_ = TimerKind::kNone;
@@ -561,15 +561,15 @@ bool Connection::start_exchange(Request request) {
   auto ex = std::make_shared<exchange::Exchange>();
   ex->attach(host_, id_);
   if (stream_body_) request.set_body_source(ex);
-  exchange_ = ex;
+  pending_->exchange = ex;
   answer_ = Answer::kNone;
   // A copy of the Reply stays here until dispatch() returns: if the pool refuses the job, the
   // exchange is cancelled before this last copy goes, so no "dropped without an answer" 500.
   const Reply reply(std::move(ex));
   if (!host_.dispatch(*pending_->endpoint, std::move(request), reply)) {
     // The handler never ran: the busy answer is ours to give, and a streamed body is not read.
-    exchange_->detach(false);
-    exchange_.reset();
+    exchange()->detach(false);
+    pending_->exchange.reset();
     stream_body_ = false;
     keep_alive_ = keep_alive_ && state_ == State::kDispatched;
     if (state_ != State::kDispatched) unread_input_ = true;
@@ -588,20 +588,20 @@ Connection::ReplyInfo Connection::reply_info() const {
 }
 
 void Connection::pull_exchange() {
-  if (!exchange_ || answer_ == Answer::kDone) return;
+  if (!exchange() || answer_ == Answer::kDone) return;
   const std::uint64_t queued = out_.pending();
   const std::size_t room =
       queued < kStreamTakeBelow ? static_cast<std::size_t>(kStreamTakeBelow - queued) : 0;
-  exchange::Exchange::Outgoing got = exchange_->take(room);
+  exchange::Exchange::Outgoing got = exchange()->take(room);
   if (got.response) {
     if (host_.mode() != HostMode::kRunning || peer_eof_) keep_alive_ = false;
     if (got.stream_start) {
       queue_stream_head(*got.response, reply_info());
       answer_ = Answer::kStreaming;
-      if (stream_silent_) {
+      if (pending_->stream_silent) {
         // HEAD, or a status without a body: the head is the whole answer. The producer is told
         // (cancelled) rather than left to write a body nobody will get.
-        exchange_->cancel();
+        exchange()->cancel();
         end_stream();
         finish_exchange_if_done();
         return;
@@ -614,7 +614,7 @@ void Connection::pull_exchange() {
       if (body_unread) {
         // Answered before the body ended (a rejected upload): the rest is not read; close after
         // the answer, lingering so that the client sees it.
-        exchange_->end_body(BodyEnd::aborted);
+        exchange()->end_body(BodyEnd::aborted);
         unread_input_ = true;
         state_ = State::kClosing;
         return;
@@ -633,10 +633,10 @@ void Connection::pull_exchange() {
 }
 
 void Connection::queue_stream_bytes(std::string_view bytes) {
-  if (bytes.empty() || stream_silent_) return;
-  stream_sent_ += bytes.size();
-  if (!stream_chunked_) {
-    out_.push(bytes);
+  if (bytes.empty() || pending_->stream_silent) return;
+  pending_->stream_sent += bytes.size();
+  if (!pending_->stream_chunked) {
+    out_.push(host_.output_spares(), bytes);
     return;
   }
   std::array<char, 24> size{};
@@ -645,23 +645,25 @@ void Connection::queue_stream_bytes(std::string_view bytes) {
   char* p = end;
   *p++ = '\r';
   *p++ = '\n';
-  std::string& tail = out_.tail(static_cast<std::size_t>(p - size.data()) + bytes.size() + 2);
+  std::string& tail =
+      out_.tail(host_.output_spares(), static_cast<std::size_t>(p - size.data()) + bytes.size() + 2);
   tail.append(size.data(), p);
   tail.append(bytes);
   tail.append("\r\n");
 }
 
 void Connection::end_stream() {
-  if (stream_chunked_ && !stream_silent_) out_.push(kLastChunk);
+  if (pending_->stream_chunked && !pending_->stream_silent) out_.push(host_.output_spares(), kLastChunk);
   answer_ = Answer::kDone;
   const ReplyInfo info = reply_info();
-  host_.access(*this, info.method, info.target, info.version_minor, stream_status_, stream_sent_);
+  host_.access(*this, info.method, info.target, info.version_minor, pending_->stream_status,
+               pending_->stream_sent);
 }
 
 void Connection::finish_exchange_if_done() {
-  if (answer_ != Answer::kDone || state_ != State::kDispatched || !exchange_) return;
-  exchange_->detach(true);
-  exchange_.reset();
+  if (answer_ != Answer::kDone || state_ != State::kDispatched || !exchange()) return;
+  exchange()->detach(true);
+  pending_->exchange.reset();
   stream_body_ = false;
   body_paused_ = false;
   answer_ = Answer::kNone;
@@ -669,14 +671,13 @@ void Connection::finish_exchange_if_done() {
 }
 
 void Connection::after_request() {
-  pending_.reset();
-  if (exchange_) {  // the answer came before the request ended (refused, 413, 400): it is over
-    exchange_->detach(false);
-    exchange_.reset();
+  if (exchange() != nullptr) {  // the answer came before the request ended (refused, 413, 400): it is over
+    exchange()->detach(false);
     answer_ = Answer::kNone;
     stream_body_ = false;
     body_paused_ = false;
   }
+  pending_.reset();
   if (host_.mode() != HostMode::kRunning) keep_alive_ = false;
   if (!keep_alive_ || state_ == State::kClosing) {
     state_ = State::kClosing;
@@ -728,33 +729,33 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
   append_head(head, status, chosen->headers(), bodiless ? 0 : length, options);
   const bool send_body = !bodiless && !info.head_request;
   if (send_body && body.empty() && chosen->body().size() <= kCoalesceMax) head.append(chosen->body());
-  out_.push(std::move(head));
+  out_.push(host_.output_spares(), std::move(head));
   if (send_body && body.empty() && chosen->body().size() > kCoalesceMax)
-    out_.push(std::string_view(chosen->body()));
-  if (send_body) out_.push(body);
+    out_.push(host_.output_spares(), std::string_view(chosen->body()));
+  if (send_body) out_.push(host_.output_spares(), body);
   host_.access(*this, info.method, info.target, info.version_minor, status, send_body ? length : 0);
 }
 
 void Connection::queue_stream_head(const Response& head, const ReplyInfo& info) {
-  stream_status_ = head.status();
-  stream_sent_ = 0;
-  stream_silent_ = has_no_body(stream_status_) || info.head_request;
+  pending_->stream_status = head.status();
+  pending_->stream_sent = 0;
+  pending_->stream_silent = has_no_body(pending_->stream_status) || info.head_request;
   // HTTP/1.1 marks the end with the last chunk; an HTTP/1.0 client knows no chunks, so the
   // body ends when the connection closes (RFC 9112 6.3, rule 8).
-  stream_chunked_ = info.version_minor >= 1;
-  if (!stream_chunked_ && !stream_silent_) keep_alive_ = false;
+  pending_->stream_chunked = info.version_minor >= 1;
+  if (!pending_->stream_chunked && !pending_->stream_silent) keep_alive_ = false;
   HeadOptions options;
   options.close = !keep_alive_;
   options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
   options.server_name = host_.config().server_name;
-  options.framing = stream_chunked_ ? BodyFraming::kChunked : BodyFraming::kClose;
-  if (stream_silent_) {
+  options.framing = pending_->stream_chunked ? BodyFraming::kChunked : BodyFraming::kClose;
+  if (pending_->stream_silent) {
     // HEAD: the fields a GET would get, without a body; a bodiless status has no framing at all.
-    options.framing = has_no_body(stream_status_) ? BodyFraming::kLength : options.framing;
+    options.framing = has_no_body(pending_->stream_status) ? BodyFraming::kLength : options.framing;
   }
   std::string out;
-  append_head(out, stream_status_, head.headers(), 0, options);
-  out_.push(std::move(out));
+  append_head(out, pending_->stream_status, head.headers(), 0, options);
+  out_.push(host_.output_spares(), std::move(out));
 }
 
 void Connection::queue_error(int status, std::string_view why) {
@@ -765,9 +766,9 @@ void Connection::queue_error(int status, std::string_view why) {
   queue_response(Response::html(status, error_page(status, why)), ReplyInfo{"-", "-", minor, false});
   input_->consume(input_->size());
   state_ = State::kClosing;
-  if (exchange_) {
-    exchange_->detach(false);
-    exchange_.reset();
+  if (exchange() != nullptr) {
+    exchange()->detach(false);
+    pending_->exchange.reset();
     answer_ = Answer::kNone;
   }
   pending_.reset();
@@ -779,22 +780,22 @@ void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInf
   options.close = !keep_alive_;
   options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
   const bool send_body = !has_no_body(prepared.status) && !info.head_request;
-  std::string& out = out_.tail(prepared.status_line.size() + prepared.fields.size() + 64 +
-                               (send_body ? prepared.body.size() : 0));
+  std::string& out = out_.tail(host_.output_spares(), prepared.status_line.size() + prepared.fields.size() +
+                                                          64 + (send_body ? prepared.body.size() : 0));
   append_prepared_head(out, prepared, options);
   std::uint64_t sent = 0;
   if (send_body) {
     out += prepared.body;
     sent = prepared.body.size();
     for (BodyPart& part : more) sent += part.size();
-    out_.push(more);
+    out_.push(host_.output_spares(), more);
   }
   host_.access(*this, info.method, info.target, info.version_minor, prepared.status, sent);
 }
 
 bool Connection::flush() {
   if (!writable_ || out_.empty()) return false;
-  const OutputQueue::FlushResult r = out_.flush(fd_.get(), state_ == State::kClosing);
+  const OutputQueue::FlushResult r = out_.flush(host_.output_spares(), fd_.get(), state_ == State::kClosing);
   switch (r.status) {
     case OutputQueue::FlushStatus::kDone:
       break;
@@ -867,7 +868,7 @@ void Connection::on_timeout(TimerKind kind) {
     return;
   }
   // Not while discarding the body of an answered request: that 408 would be a second answer.
-  if (exchange_ && state_ == State::kBody) exchange_->end_body(BodyEnd::aborted);
+  if (exchange() != nullptr && state_ == State::kBody) exchange()->end_body(BodyEnd::aborted);
   if (answer_ == Answer::kNone && ((kind == TimerKind::kHeader && !in_.empty()) ||
                                    (kind == TimerKind::kBody && state_ == State::kBody))) {
     // 408, written if the socket takes it at once; the connection closes either way.
@@ -899,15 +900,15 @@ void Connection::close() {
   // Closing the socket removes it from epoll (weft never duplicates it), so
   // no EPOLL_CTL_DEL call is needed.
   fd_.reset();
-  if (exchange_) {
-    exchange_->detach(false);  // the producer or consumer is told (cancelled)
-    exchange_.reset();
+  if (exchange() != nullptr) {
+    exchange()->detach(false);  // the producer or consumer is told (cancelled)
+    pending_->exchange.reset();
   }
   pending_.reset();
   input_->consume(input_->size());
   in_ = net::ByteBuffer();
   host_.give_parser(std::move(parser_));
-  out_.release();
+  out_.release(host_.output_spares());
   host_.closed(*this);
 }
 

@@ -101,6 +101,13 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     std::string method;
     std::string target;
     int version_minor = 1;
+    // The exchange in flight (the application's handles hold the other references), and how its
+    // streamed answer is framed. Here rather than in the connection: an idle connection has none.
+    std::shared_ptr<exchange::Exchange> exchange;
+    bool stream_chunked = false;  // bytes are framed as chunks
+    bool stream_silent = false;   // HEAD or a bodiless status: bytes are dropped
+    int stream_status = 0;
+    std::uint64_t stream_sent = 0;  // body bytes of the stream, for the access log
   };
   // Where the answer of the exchange in flight stands.
   enum class Answer : std::uint8_t {
@@ -148,6 +155,10 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     bool head_request = false;
   };
   [[nodiscard]] ReplyInfo reply_info() const;
+  /// The exchange in flight, or null.
+  [[nodiscard]] exchange::Exchange* exchange() const noexcept {
+    return pending_ ? pending_->exchange.get() : nullptr;
+  }
   /// Queues `response`; a non-empty `body` replaces the response's own body.
   void queue_response(const Response& response, const ReplyInfo& info, std::vector<BodyPart> body = {});
   /// Queues the head of a streamed response.
@@ -175,20 +186,16 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   std::uint64_t body_left_ = 0;  // kBody/kDiscard with Content-Length
   std::uint64_t discarded_ = 0;  // kDiscard: bytes dropped so far
   bool chunked_ = false;         // kBody/kDiscard: chunked framing
+  // (Beside chunked_, in what would be padding: an idle connection pays nothing for them.)
+  Answer answer_ = Answer::kNone;  // of the exchange in flight (pending_->exchange)
+  bool stream_body_ = false;       // kBody: the body goes to the exchange as it arrives
+  bool body_paused_ = false;       // kBody: the consumer is behind; reading waits
 
   net::ByteBuffer in_;                     // bytes kept between events (usually none)
   net::ByteBuffer* input_ = &in_;          // in_, or during drive() the loop's scratch
   std::unique_ptr<RequestParser> parser_;  // taken when a request starts
   std::unique_ptr<ChunkedDecoder> chunked_decoder_;
   std::unique_ptr<Pending> pending_;
-  std::shared_ptr<exchange::Exchange> exchange_;  // the handled request in flight
-  Answer answer_ = Answer::kNone;
-  bool stream_body_ = false;     // kBody: the body goes to exchange_ as it arrives
-  bool body_paused_ = false;     // kBody: the consumer is behind; reading waits
-  bool stream_chunked_ = false;  // kStreaming: bytes are framed as chunks
-  bool stream_silent_ = false;   // kStreaming: HEAD or a bodiless status: bytes are dropped
-  int stream_status_ = 0;
-  std::uint64_t stream_sent_ = 0;  // body bytes of the stream, for the access log
   OutputQueue out_;
 };
 

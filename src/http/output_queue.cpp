@@ -17,40 +17,6 @@ constexpr std::size_t kTailMax = OutputQueue::kCoalesceMax * 4;
 
 }  // namespace
 
-std::string OutputSpares::take_bytes() {
-  if (bytes_.empty()) return {};
-  std::string bytes = std::move(bytes_.back());
-  bytes_.pop_back();
-  return bytes;
-}
-
-void OutputSpares::give_bytes(std::string&& bytes) {
-  if (bytes.capacity() <= kMaxSpareBytes && bytes_.size() < kMaxSpares) {
-    bytes.clear();
-    bytes_.push_back(std::move(bytes));
-  }
-}
-
-std::vector<OutChunk> OutputSpares::take_chunks() {
-  if (chunks_.empty()) return {};
-  std::vector<OutChunk> chunks = std::move(chunks_.back());
-  chunks_.pop_back();
-  return chunks;
-}
-
-void OutputSpares::give_chunks(std::vector<OutChunk>&& chunks) {
-  if (chunks.capacity() != 0 && chunks.capacity() <= kMaxSpareChunks && chunks_.size() < kMaxSpares) {
-    chunks_.push_back(std::move(chunks));
-  }
-}
-
-std::uint64_t OutputQueue::pending() const noexcept {
-  std::uint64_t total = 0;
-  for (std::size_t i = head_; i < chunks_.size(); ++i)
-    total += (chunks_[i].bytes.size() - chunks_[i].sent) + chunks_[i].file_left;
-  return total;
-}
-
 OutChunk* OutputQueue::tail_for(std::size_t extra) noexcept {
   if (head_ < chunks_.size() && !chunks_.back().file && chunks_.back().bytes.size() + extra <= kTailMax) {
     return &chunks_.back();
@@ -58,68 +24,68 @@ OutChunk* OutputQueue::tail_for(std::size_t extra) noexcept {
   return nullptr;
 }
 
-OutChunk& OutputQueue::new_chunk(bool with_bytes) {
-  if (chunks_.capacity() == 0) chunks_ = spares_->take_chunks();
+OutChunk& OutputQueue::new_chunk(OutputSpares& spares, bool with_bytes) {
+  if (chunks_.capacity() == 0) chunks_ = spares.take_chunks();
   OutChunk& chunk = chunks_.emplace_back();
-  if (with_bytes) chunk.bytes = spares_->take_bytes();
+  if (with_bytes) chunk.bytes = spares.take_bytes();
   return chunk;
 }
 
-std::string& OutputQueue::tail(std::size_t extra) {
+std::string& OutputQueue::tail(OutputSpares& spares, std::size_t extra) {
   if (OutChunk* t = tail_for(extra)) return t->bytes;
-  std::string& bytes = new_chunk(true).bytes;
+  std::string& bytes = new_chunk(spares, true).bytes;
   bytes.reserve(extra);
   return bytes;
 }
 
-void OutputQueue::push(std::string_view bytes) {
+void OutputQueue::push(OutputSpares& spares, std::string_view bytes) {
   if (bytes.empty()) return;
   if (OutChunk* t = tail_for(bytes.size())) {
     t->bytes.append(bytes);
     return;
   }
-  new_chunk(true).bytes.assign(bytes);
+  new_chunk(spares, true).bytes.assign(bytes);
 }
 
-void OutputQueue::push(std::string&& bytes) {
+void OutputQueue::push(OutputSpares& spares, std::string&& bytes) {
   if (bytes.empty()) return;
   if (OutChunk* t = tail_for(bytes.size())) {
     t->bytes.append(bytes);
     return;
   }
-  new_chunk(false).bytes = std::move(bytes);
+  new_chunk(spares, false).bytes = std::move(bytes);
 }
 
-void OutputQueue::push(std::vector<BodyPart>& parts) {
+void OutputQueue::push(OutputSpares& spares, std::vector<BodyPart>& parts) {
   for (BodyPart& part : parts) {
     if (part.file) {
-      push_file(std::move(part.file), part.offset, part.length);
+      push_file(spares, std::move(part.file), part.offset, part.length);
     } else {
-      push(std::move(part.bytes));
+      push(spares, std::move(part.bytes));
     }
   }
 }
 
-void OutputQueue::push_file(std::shared_ptr<const net::UniqueFd> file, std::uint64_t offset,
-                            std::uint64_t length) {
+void OutputQueue::push_file(OutputSpares& spares, std::shared_ptr<const net::UniqueFd> file,
+                            std::uint64_t offset, std::uint64_t length) {
   if (length == 0) return;
-  OutChunk& chunk = new_chunk(false);
+  OutChunk& chunk = new_chunk(spares, false);
   chunk.file = std::move(file);
   chunk.file_offset = offset;
   chunk.file_left = length;
 }
 
-void OutputQueue::release() {
+void OutputQueue::release(OutputSpares& spares) {
   for (OutChunk& chunk : chunks_) {
-    if (chunk.bytes.capacity() != 0) spares_->give_bytes(std::move(chunk.bytes));
+    if (chunk.bytes.capacity() != 0) spares.give_bytes(std::move(chunk.bytes));
   }
   chunks_.clear();
   head_ = 0;
-  spares_->give_chunks(std::move(chunks_));
+  spares.give_chunks(std::move(chunks_));
   chunks_ = {};
 }
 
-OutputQueue::FlushResult OutputQueue::flush(int fd, bool closing, std::size_t budget) {
+OutputQueue::FlushResult OutputQueue::flush(OutputSpares& spares, int fd, bool closing, std::size_t budget) {
   FlushResult result;
   while (head_ < chunks_.size()) {
     if (budget == 0) {
@@ -194,7 +160,7 @@ OutputQueue::FlushResult OutputQueue::flush(int fd, bool closing, std::size_t bu
       return result;
     }
   }
-  if (!chunks_.empty()) release();
+  if (!chunks_.empty()) release(spares);
   result.status = FlushStatus::kDone;
   return result;
 }

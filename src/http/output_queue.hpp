@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "exchange/body_part.hpp"
@@ -34,16 +35,36 @@ struct OutChunk {
 
 /// Output storage kept by one loop for all its connections: enough for a burst of busy
 /// connections, bounded so that idle connections really give their memory back.
+// Inline, as the pending() and empty() below: they run several times for every response.
 class OutputSpares {
  public:
   /// An empty byte string, with capacity when a spare is at hand.
-  [[nodiscard]] std::string take_bytes();
+  [[nodiscard]] std::string take_bytes() {
+    if (bytes_.empty()) return {};
+    std::string bytes = std::move(bytes_.back());
+    bytes_.pop_back();
+    return bytes;
+  }
   /// Keeps `bytes`' storage (not when it has grown large).
-  void give_bytes(std::string&& bytes);
+  void give_bytes(std::string&& bytes) {
+    if (bytes.capacity() <= kMaxSpareBytes && bytes_.size() < kMaxSpares) {
+      bytes.clear();
+      bytes_.push_back(std::move(bytes));
+    }
+  }
   /// An empty chunk list, with capacity when a spare is at hand.
-  [[nodiscard]] std::vector<OutChunk> take_chunks();
+  [[nodiscard]] std::vector<OutChunk> take_chunks() {
+    if (chunks_.empty()) return {};
+    std::vector<OutChunk> chunks = std::move(chunks_.back());
+    chunks_.pop_back();
+    return chunks;
+  }
   /// Keeps the storage of `chunks` (which must be empty).
-  void give_chunks(std::vector<OutChunk>&& chunks);
+  void give_chunks(std::vector<OutChunk>&& chunks) {
+    if (chunks.capacity() != 0 && chunks.capacity() <= kMaxSpareChunks && chunks_.size() < kMaxSpares) {
+      chunks_.push_back(std::move(chunks));
+    }
+  }
 
  private:
   static constexpr std::size_t kMaxSpares = 64;
@@ -62,26 +83,34 @@ class OutputQueue {
   /// Small byte strings join the previous chunk up to this size, so one write sends them all.
   static constexpr std::size_t kCoalesceMax = std::size_t{16} * 1024;
 
-  explicit OutputQueue(OutputSpares& spares) noexcept : spares_(&spares) {}
+  // The loop's spares are passed to each call that takes or gives storage rather than kept
+  // here: a connection is the size of its members, times every idle connection.
+  OutputQueue() = default;
   OutputQueue(const OutputQueue&) = delete;
   OutputQueue& operator=(const OutputQueue&) = delete;
-  ~OutputQueue() { release(); }
+  ~OutputQueue() = default;
 
   [[nodiscard]] bool empty() const noexcept { return head_ == chunks_.size(); }
   /// Bytes (and file bytes) not yet written.
-  [[nodiscard]] std::uint64_t pending() const noexcept;
+  [[nodiscard]] std::uint64_t pending() const noexcept {
+    std::uint64_t total = 0;
+    for (std::size_t i = head_; i < chunks_.size(); ++i)
+      total += (chunks_[i].bytes.size() - chunks_[i].sent) + chunks_[i].file_left;
+    return total;
+  }
 
   /// The string to append about `extra` bytes to: the last unsent bytes chunk when it has room,
   /// else a new chunk (storage from the spares, `extra` reserved).
-  std::string& tail(std::size_t extra);
+  std::string& tail(OutputSpares& spares, std::size_t extra);
   /// Appends a copy of `bytes`.
-  void push(std::string_view bytes);
+  void push(OutputSpares& spares, std::string_view bytes);
   /// Appends `bytes` (moved from; joins the tail when small enough).
-  void push(std::string&& bytes);
+  void push(OutputSpares& spares, std::string&& bytes);
   /// Appends body parts (moved from): bytes join the output, files become sendfile chunks.
-  void push(std::vector<BodyPart>& parts);
+  void push(OutputSpares& spares, std::vector<BodyPart>& parts);
   /// Appends `length` bytes of `file` from `offset`.
-  void push_file(std::shared_ptr<const net::UniqueFd> file, std::uint64_t offset, std::uint64_t length);
+  void push_file(OutputSpares& spares, std::shared_ptr<const net::UniqueFd> file, std::uint64_t offset,
+                 std::uint64_t length);
 
   enum class FlushStatus : std::uint8_t {
     kDone,     ///< everything written
@@ -96,16 +125,15 @@ class OutputQueue {
   };
   /// Writes to `fd` until done, blocked, or `budget` bytes are written. `closing`: the connection
   /// closes after this output, so its last bytes may wait for the FIN (MSG_MORE).
-  FlushResult flush(int fd, bool closing, std::size_t budget = kWriteBudgetPerTurn);
+  FlushResult flush(OutputSpares& spares, int fd, bool closing, std::size_t budget = kWriteBudgetPerTurn);
 
   /// Drops everything, giving the storage back to the spares.
-  void release();
+  void release(OutputSpares& spares);
 
  private:
   OutChunk* tail_for(std::size_t extra) noexcept;
-  OutChunk& new_chunk(bool with_bytes);
+  OutChunk& new_chunk(OutputSpares& spares, bool with_bytes);
 
-  OutputSpares* spares_;
   std::vector<OutChunk> chunks_;  // chunks_[head_..] are unsent
   std::size_t head_ = 0;
 };

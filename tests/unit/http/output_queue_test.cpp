@@ -50,13 +50,13 @@ std::shared_ptr<const net::UniqueFd> memfile(const std::string& bytes) {
 
 TEST(OutputQueue, WritesBytesAndFileRangesInOrderAndEmptiesItself) {
   OutputSpares spares;
-  OutputQueue q(spares);
+  OutputQueue q;
   Pair p;
-  q.push(std::string_view("head|"));
-  q.push_file(memfile("0123456789"), 2, 5);
-  q.push(std::string("|tail"));
+  q.push(spares, std::string_view("head|"));
+  q.push_file(spares, memfile("0123456789"), 2, 5);
+  q.push(spares, std::string("|tail"));
   EXPECT_EQ(q.pending(), 15U);
-  const auto r = q.flush(p.writer(), false);
+  const auto r = q.flush(spares, p.writer(), false);
   EXPECT_EQ(r.status, Status::kDone);
   EXPECT_TRUE(r.progress);
   EXPECT_TRUE(q.empty());
@@ -65,27 +65,27 @@ TEST(OutputQueue, WritesBytesAndFileRangesInOrderAndEmptiesItself) {
 
 TEST(OutputQueue, SmallBytesJoinTheTailChunk) {
   OutputSpares spares;
-  OutputQueue q(spares);
+  OutputQueue q;
   Pair p;
-  std::string& tail = q.tail(8);
+  std::string& tail = q.tail(spares, 8);
   tail += "ab";
-  q.push(std::string_view("cd"));
-  q.push(std::string("ef"));
+  q.push(spares, std::string_view("cd"));
+  q.push(spares, std::string("ef"));
   EXPECT_EQ(q.pending(), 6U);
-  EXPECT_EQ(q.flush(p.writer(), false).status, Status::kDone);
+  EXPECT_EQ(q.flush(spares, p.writer(), false).status, Status::kDone);
   EXPECT_EQ(p.drain(), "abcdef");
 }
 
 TEST(OutputQueue, AFullSocketIsEagainAndTheRestFollowsWhenItDrains) {
   OutputSpares spares;
-  OutputQueue q(spares);
+  OutputQueue q;
   Pair p(4096);
   const std::string big(1 << 20, 'x');
-  q.push(std::string(big));
+  q.push(spares, std::string(big));
   std::string got;
   int blocked = 0;
   for (int turn = 0; turn < 10'000 && !q.empty(); ++turn) {
-    const auto r = q.flush(p.writer(), false);
+    const auto r = q.flush(spares, p.writer(), false);
     if (r.status == Status::kBlocked) ++blocked;
     ASSERT_NE(r.status, Status::kError);
     got += p.drain();  // the client reads: the next flush resumes where this one stopped
@@ -98,20 +98,20 @@ TEST(OutputQueue, AFullSocketIsEagainAndTheRestFollowsWhenItDrains) {
 
 TEST(OutputQueue, OneTurnWritesAtMostItsBudgetThenAsksToResume) {
   OutputSpares spares;
-  OutputQueue q(spares);
+  OutputQueue q;
   Pair p;
   // A file range is sent at most a budget at a time; bytes in one write each (the budget is
   // checked between writes).
-  q.push_file(memfile(std::string(100'000, 'b')), 0, 100'000);
-  q.push(std::string(100'000, 'a'));
-  const auto first = q.flush(p.writer(), false, 30'000);
+  q.push_file(spares, memfile(std::string(100'000, 'b')), 0, 100'000);
+  q.push(spares, std::string(100'000, 'a'));
+  const auto first = q.flush(spares, p.writer(), false, 30'000);
   EXPECT_EQ(first.status, Status::kBudget);
   EXPECT_TRUE(first.progress);
   const std::string part = p.drain();
   EXPECT_EQ(part.size(), 30'000U);  // the budget stopped it, not the end of the output
   std::string rest;
   for (int turn = 0; turn < 100 && !q.empty(); ++turn) {
-    (void)q.flush(p.writer(), false, 30'000);
+    (void)q.flush(spares, p.writer(), false, 30'000);
     rest += p.drain();
   }
   EXPECT_TRUE(q.empty());
@@ -120,28 +120,28 @@ TEST(OutputQueue, OneTurnWritesAtMostItsBudgetThenAsksToResume) {
 
 TEST(OutputQueue, APeerThatWentAwayIsAnError) {
   OutputSpares spares;
-  OutputQueue q(spares);
+  OutputQueue q;
   Pair p;
   p.close_reader();
-  q.push(std::string_view("lost"));
-  EXPECT_EQ(q.flush(p.writer(), false).status, Status::kError);
+  q.push(spares, std::string_view("lost"));
+  EXPECT_EQ(q.flush(spares, p.writer(), false).status, Status::kError);
 }
 
 TEST(OutputQueue, AFileShorterThanPromisedIsReportedNotPadded) {
   OutputSpares spares;
-  OutputQueue q(spares);
+  OutputQueue q;
   Pair p;
-  q.push_file(memfile("short"), 0, 100);
-  EXPECT_EQ(q.flush(p.writer(), false).status, Status::kShrunk);
+  q.push_file(spares, memfile("short"), 0, 100);
+  EXPECT_EQ(q.flush(spares, p.writer(), false).status, Status::kShrunk);
   EXPECT_EQ(p.drain(), "short");
 }
 
 TEST(OutputQueue, ReleaseGivesStorageBackForTheNextQueue) {
   OutputSpares spares;
   {
-    OutputQueue q(spares);
-    q.push(std::string_view("x"));
-    q.release();
+    OutputQueue q;
+    q.push(spares, std::string_view("x"));
+    q.release(spares);
     EXPECT_TRUE(q.empty());
     EXPECT_EQ(q.pending(), 0U);
   }
