@@ -153,7 +153,7 @@ void Connection::stash_input() {
 
 void Connection::drive_io() {
   bool read_progress = false;
-  const std::uint64_t out_before = out_.pending();
+  const std::size_t out_before = out_.chunks_left();
   for (;;) {
     if (state_ == State::kClosed) return;
     bool progressed = false;
@@ -216,7 +216,7 @@ void Connection::drive_io() {
     drive_io();  // drain input that is already there
     return;
   }
-  update_timer(read_progress, wrote || out_before != out_.pending());
+  update_timer(read_progress, wrote || out_before != out_.chunks_left());
 }
 
 bool Connection::input_pending() const noexcept {

@@ -91,6 +91,8 @@ class OutputQueue {
   ~OutputQueue() = default;
 
   [[nodiscard]] bool empty() const noexcept { return head_ == chunks_.size(); }
+  /// Chunks not yet written: a cheap "did the queue change" check (pending() walks them).
+  [[nodiscard]] std::size_t chunks_left() const noexcept { return chunks_.size() - head_; }
   /// Bytes (and file bytes) not yet written.
   [[nodiscard]] std::uint64_t pending() const noexcept {
     std::uint64_t total = 0;
