@@ -30,7 +30,7 @@ namespace {
 
 // Flag bits of input.hpp that this check reads.
 constexpr unsigned kFlagBusyPool = 3;     // dispatch() refuses every other handler request (503), the
-                                          // pool every other body delivery (retried)
+                                          // pool two body deliveries of three (retried)
 constexpr unsigned kFlagDrain = 4;        // the server starts draining after piece seed % pieces
 constexpr unsigned kFlagFinish = 5;       // ... or finishing (exit-after)
 constexpr unsigned kFlagTimeout = 6;      // the armed timer fires after the last piece

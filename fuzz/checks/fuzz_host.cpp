@@ -317,7 +317,8 @@ bool FuzzHost::dispatch(const exchange::Endpoint& endpoint, Request request, Rep
 }
 
 bool FuzzHost::run_off_loop(std::function<void()> job) {
-  if (busy_ && offloads_++ % 2 == 0) return false;  // the exchange retries on a later turn
+  // Two of three refused: the connection retries at once (refused again), then on a later turn.
+  if (busy_ && offloads_++ % 3 != 2) return false;
   jobs_.push_back(std::move(job));
   return true;
 }

@@ -72,7 +72,7 @@ class FuzzHost final : public http::ConnectionHost {
   ~FuzzHost();
 
   /// Before each connection: running mode, empty log. `busy`: dispatch() refuses every other call,
-  /// the first one included (-> 503), and run_off_loop() every other body delivery (retried).
+  /// the first one included (-> 503), and run_off_loop() two body deliveries of three (retried).
   void begin(bool busy);
   /// Enters `mode` (draining or finishing) as the server would, for `connection`.
   void change_mode(http::HostMode mode, http::Connection& connection);

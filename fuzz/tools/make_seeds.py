@@ -272,6 +272,11 @@ STREAMS = [
     post(b"/up/early", [b"hello"], chunked=True) + get(b"/fixed"),
     post(b"/up/early", [b"w" * 5000]),
     post(b"/up/echo", [b"hello", b"world"], chunked=True) + get(b"/fixed"),
+    # Busy pool: the first handler request is refused (503, kept alive for a buffered route), so the
+    # upload behind it runs, with refused body deliveries.
+    get(b"/h/x") + post(b"/up", [b"a" * 100, b"b" * 200, b"c"], chunked=True) + get(b"/fixed"),
+    get(b"/st") + post(b"/up/echo", [b"d" * 50, b"e" * 60], chunked=True) + get(b"/st/ready"),
+    get(b"/h/x") + post(b"/up", [b"f" * 700]) + get(b"/h/x") + post(b"/up/echo", [b"g" * 70]),
     post(b"/up/echo", [b"e" * 4000]) + get(b"/st"),
     b"POST /up HTTP/1.1\r\n" + H + b"Content-Length: 100001\r\n\r\nxx",
     b"POST /up HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n186a0\r\n" + b"y" * 64,
