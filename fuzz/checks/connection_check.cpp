@@ -100,9 +100,9 @@ struct Actions {
 struct Run {
   std::string output;
   std::vector<Logged> log;
-  bool closed_after_eof = false;  // closed on its own once the client had sent everything and EOF
-  bool forced = false;            // a simulated timeout, or the driver had to close it
-  std::uint32_t cut_streams = 0;  // streams the host cut or saw cancelled (FuzzHost::cut_streams)
+  bool closed_after_eof = false;             // closed on its own once the client had sent everything and EOF
+  bool forced = false;                       // a simulated timeout, or the driver had to close it
+  std::uint32_t cut_streams = 0;             // streams the host cut or saw cancelled (FuzzHost::cut_streams)
   std::size_t split_free_prefix = SIZE_MAX;  // see FuzzHost::split_free_prefix
   bool strict = false;                       // FuzzHost::strict
 };
@@ -286,7 +286,8 @@ Dechunked dechunk(std::string_view in) {
     const std::string_view hex = in.substr(pos, digits - pos);
     std::uint64_t size = 0;
     const auto [ptr, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), size, 16);
-    if (hex.empty() || ec != std::errc() || ptr != hex.data() + hex.size() || (hex.size() > 1 && hex[0] == '0')) {
+    if (hex.empty() || ec != std::errc() || ptr != hex.data() + hex.size() ||
+        (hex.size() > 1 && hex[0] == '0')) {
       d.end = Dechunked::End::kMalformed;
       return d;
     }
@@ -370,12 +371,13 @@ Failure check_output(const Run& run) {
         if (!closed) return "a close-delimited response without Connection: close";
         return std::nullopt;  // runs to the close
       }
-      return "a response the connection did not log, not framed as a stream (status " + std::to_string(status) +
-             ")";
+      return "a response the connection did not log, not framed as a stream (status " +
+             std::to_string(status) + ")";
     }
     const Logged& logged = run.log[next++];
     const std::string n = "response " + std::to_string(next) + ": ";
-    if (logged.status != status) return n + "status " + std::to_string(status) + ", logged " + std::to_string(logged.status);
+    if (logged.status != status)
+      return n + "status " + std::to_string(status) + ", logged " + std::to_string(logged.status);
     if (logged.head && logged.body_bytes != 0) return n + "a HEAD logged with body bytes";
     std::uint64_t body = 0;  // bytes after the head
     if (bodiless_status) {

@@ -141,7 +141,8 @@ class UploadEndpoint final : public exchange::Endpoint {
       // Answers at once with a stream and writes each body chunk back as it arrives (on the
       // delivery job); a body that does not complete drops the stream (cut short).
       StreamSlots* slots = slots_;
-      ResponseStream stream = reply.stream(Response(200).set_header("Content-Type", "application/octet-stream"));
+      ResponseStream stream =
+          reply.stream(Response(200).set_header("Content-Type", "application/octet-stream"));
       stream.on_cancel([slots] { ++slots->cut; });
       request.body_reader().read([stream](std::string_view chunk) mutable { stream.write(chunk); },
                                  [stream, slots](BodyEnd end) mutable {

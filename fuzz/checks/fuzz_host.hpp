@@ -57,10 +57,10 @@ struct Logged {
 
 // What the stream endpoints leave with the host between rounds (fuzzer thread only).
 struct StreamSlots {
-  std::vector<ResponseStream> drop_next;  // /st/late-cut: dropped without end() next round
-  std::vector<ResponseStream> held;       // /st/hold: ended by end_held()
-  std::uint32_t cut = 0;                  // streams dropped without end() or cancelled
-  std::size_t hold_at = 0;                // log size when the last /st/hold was dispatched
+  std::vector<ResponseStream> drop_next;     // /st/late-cut: dropped without end() next round
+  std::vector<ResponseStream> held;          // /st/hold: ended by end_held()
+  std::uint32_t cut = 0;                     // streams dropped without end() or cancelled
+  std::size_t hold_at = 0;                   // log size when the last /st request was dispatched
   std::size_t hold_cancelled_at = SIZE_MAX;  // the least hold_at of a /st/hold that was cancelled
 };
 
