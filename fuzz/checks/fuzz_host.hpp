@@ -62,6 +62,11 @@ struct StreamSlots {
   std::uint32_t cut = 0;                     // streams dropped without end() or cancelled
   std::size_t hold_at = 0;                   // log size when the last /st request was dispatched
   std::size_t hold_cancelled_at = SIZE_MAX;  // the least hold_at of a /st/hold that was cancelled
+  // Copies of what the /up body callbacks hold, so that the exchange never destroys the last one
+  // while it holds its lock (a known deadlock, fuzz/findings/README.md); unless strict.
+  bool strict = false;
+  std::vector<Reply> kept_replies;
+  std::vector<ResponseStream> kept_streams;
 };
 
 class FuzzHost final : public http::ConnectionHost {
@@ -96,9 +101,9 @@ class FuzzHost final : public http::ConnectionHost {
   /// was then cancelled: see fuzz/findings/README.md (a half-close after a pipelined request that
   /// was read with the one before it is taken for a client gone; a known bug).
   /// WEFT_FUZZ_STRICT is set: the checks tolerate no known bug (fuzz/findings/README.md).
-  [[nodiscard]] bool strict() const noexcept { return strict_; }
+  [[nodiscard]] bool strict() const noexcept { return streams_.strict; }
   [[nodiscard]] std::size_t split_free_prefix() const noexcept {
-    return strict_ ? early_at_ : std::min(early_at_, streams_.hold_cancelled_at);
+    return streams_.strict ? early_at_ : std::min(early_at_, streams_.hold_cancelled_at);
   }
   [[nodiscard]] bool connection_closed() const noexcept { return closed_; }
 
@@ -139,7 +144,6 @@ class FuzzHost final : public http::ConnectionHost {
 #endif
   bool busy_ = false;
   bool closed_ = false;
-  bool strict_ = false;  // WEFT_FUZZ_STRICT: no tolerance for known bugs
 };
 
 }  // namespace weft::fuzz

@@ -6,14 +6,18 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "http/connection.hpp"
 #include "http/connection_host.hpp"
 #include "net/event_loop.hpp"
+#include "weft/body_reader.hpp"
 #include "weft/reply.hpp"
 
 namespace weft::http {
@@ -25,6 +29,13 @@ class IdleEndpoint final : public exchange::Endpoint {
   void start(Request /*request*/, Reply /*reply*/) const noexcept override {}
 };
 
+// The same for a route that reads its body as a stream (RouteOptions::stream_body).
+class StreamBodyEndpoint final : public exchange::Endpoint {
+ public:
+  StreamBodyEndpoint() { stream_body = true; }
+  void start(Request /*request*/, Reply /*reply*/) const noexcept override {}
+};
+
 class TestHost final : public ConnectionHost {
  public:
   TestHost(const Config& config, net::EventLoop& loop) : ConnectionHost(config, loop) {}
@@ -33,6 +44,9 @@ class TestHost final : public ConnectionHost {
     if (path == "/h") {
       r.kind = Route::Kind::kHandle;
       r.endpoint = &endpoint_;
+    } else if (path == "/up") {
+      r.kind = Route::Kind::kHandle;
+      r.endpoint = &stream_body_;
     } else if (path == "/big") {
       r.response = Response::text(200, std::string(kBigBody, 'B'));
     } else {
@@ -41,10 +55,12 @@ class TestHost final : public ConnectionHost {
     return r;
   }
   // The handler never finishes: these tests stop before it would (the Reply is kept unanswered).
-  bool dispatch(const exchange::Endpoint& /*endpoint*/, Request /*request*/, Reply reply) override {
+  bool dispatch(const exchange::Endpoint& /*endpoint*/, Request request, Reply reply) override {
+    requests_.push_back(std::move(request));
     replies_.push_back(std::move(reply));
     return true;
   }
+  // A pool whose queue is always full: every body delivery is refused.
   bool run_off_loop(std::function<void()> /*job*/) override { return false; }
   void post_news(std::uint64_t /*connection_id*/) override {}
   int open_file_body(const Response& /*response*/, std::vector<BodyPart>& /*body*/) override { return 404; }
@@ -54,11 +70,14 @@ class TestHost final : public ConnectionHost {
   [[nodiscard]] bool is_closed() const noexcept { return closed_; }
   /// The Reply of the n-th handled request (the handler never answers on its own).
   [[nodiscard]] Reply& reply(std::size_t n) { return replies_.at(n); }
+  [[nodiscard]] Request& request(std::size_t n) { return requests_.at(n); }
   static constexpr std::size_t kBigBody = 100'000;
 
  private:
   bool closed_ = false;
   IdleEndpoint endpoint_;
+  StreamBodyEndpoint stream_body_;
+  std::vector<Request> requests_;
   std::vector<Reply> replies_;
 };
 
@@ -231,6 +250,53 @@ TEST(ConnectionRegression, AHalfCloseAfterAPipelinedRequestLeftInTheSocketKeepsT
   wire.shutdown_write();
   EXPECT_FALSE(wire.host().reply(0).cancelled());
   EXPECT_FALSE(wire.ended());
+}
+
+// Known bug, found by fuzz_connection (fuzz/findings/README.md, body-fails-after-refused-delivery-
+// deadlocks): Exchange::detach() (src/exchange/exchange.cpp, the `if (!delivering_)` block)
+// destroys on_data_ and on_end_ while it holds mutex_. When on_end holds the last copy of the
+// Reply (as weft's own PUT /upload does), ~ReplyHandle calls Exchange::answered(), which locks
+// mutex_ again: the loop thread deadlocks. Reached when the pool refused the delivery (so no
+// delivery is running) and the body then fails (here: bad chunked framing, 400) or the client
+// goes away. Expected: a 400 and the close. Runs on a thread of its own, which never returns
+// while the bug is there: the test then fails after 5 s, leaving that thread (and what it
+// holds) behind.
+TEST(ConnectionRegression, DISABLED_ABodyFailingAfterARefusedDeliveryDoesNotDeadlock) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  std::thread([done] {
+    auto wire = std::make_unique<Wire>();
+    wire->send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+    Reply reply = std::move(wire->host().reply(0));
+    wire->host().request(0).body_reader().read([](std::string_view) {}, [r = std::move(reply)](BodyEnd) {});
+    wire->send("3\nabc\r\n");  // bad framing: the delivery of the end is refused, then 400
+    EXPECT_TRUE(wire->received().starts_with("HTTP/1.1 400 ")) << wire->received();
+    wire.reset();
+    done->set_value();
+  }).detach();
+  ASSERT_EQ(finished.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "the loop thread deadlocked in Exchange::detach";
+}
+
+// Known leak, found by fuzz_connection (fuzz/findings/README.md, read-after-drop-with-refused-
+// delivery-leaks): a handler that starts reading its body after the connection has dropped the
+// exchange (here a 400 came before the pool ran the handler) gets its delivery refused by a
+// full pool; nothing retries it for a detached exchange, so on_end (holding the Reply, which
+// holds the exchange) is never run nor dropped: the exchange and what the callbacks hold leak.
+// Expected: they are freed (the end, aborted, delivered or the callbacks dropped).
+TEST(ConnectionRegression, DISABLED_ReadingTheBodyOfADroppedExchangeLeaksNothing) {
+  std::weak_ptr<int> held;
+  {
+    Wire wire;
+    wire.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n");
+    ASSERT_TRUE(wire.received().starts_with("HTTP/1.1 400 ")) << wire.received();
+    auto sentinel = std::make_shared<int>(0);
+    held = sentinel;
+    Reply reply = std::move(wire.host().reply(0));
+    wire.host().request(0).body_reader().read([](std::string_view) {},
+                                              [sentinel, r = std::move(reply)](BodyEnd) {});
+  }
+  EXPECT_TRUE(held.expired()) << "the body callbacks of a dropped exchange were kept";
 }
 
 }  // namespace
