@@ -257,6 +257,58 @@ CONNECTIONS = [
 CONNECTION_FLAGS = [0x00, 0x01, 0x02, 0x03, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x44, 0x90]
 
 
+def get(path, version=b"1.1", fields=b"", method=b"GET"):
+    return method + b" " + path + b" HTTP/" + version + b"\r\n" + (H if version == b"1.1" else b"") + fields + b"\r\n"
+
+
+def post(path, body, chunked=False, fields=b""):
+    if chunked:
+        framed = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in body) + b"0\r\n\r\n"
+        return b"POST " + path + b" HTTP/1.1\r\n" + H + fields + b"Transfer-Encoding: chunked\r\n\r\n" + framed
+    data = b"".join(body)
+    return b"POST " + path + b" HTTP/1.1\r\n" + H + fields + b"Content-Length: %d\r\n\r\n" % len(data) + data
+
+
+# Streamed responses (/st) and streamed request bodies (/up) of FuzzHost, each with every flag of
+# CONNECTION_FLAGS: busy pool (503, refused body deliveries), drain/finish, timer, few requests.
+STREAMS = [
+    get(b"/st"),
+    get(b"/st") + get(b"/fixed") + get(b"/st") + get(b"/h/x"),
+    get(b"/st/cut"),
+    get(b"/fixed") + get(b"/st/cut") + get(b"/fixed"),
+    get(b"/st/late-cut") + get(b"/fixed"),
+    get(b"/st/ready") + get(b"/st/ready", fields=b"Connection: close\r\n"),
+    get(b"/st/hold"),
+    get(b"/st/hold") + get(b"/fixed"),
+    get(b"/st", method=b"HEAD") + get(b"/st/ready", method=b"HEAD") + get(b"/fixed"),
+    get(b"/st", version=b"1.0") + get(b"/fixed"),
+    get(b"/st", version=b"1.0", fields=b"Connection: keep-alive\r\n", method=b"HEAD") + get(b"/st", version=b"1.0"),
+    get(b"/st/late-cut", version=b"1.0"),
+    get(b"/big") * 2 + get(b"/f") * 3 + get(b"/st"),
+    get(b"/big") * 2 + get(b"/f") * 4 + get(b"/st/cut"),
+    post(b"/up", [b"hello"]) + get(b"/st"),
+    post(b"/up", [b"hel", b"lo", b"x" * 300], chunked=True) + get(b"/fixed"),
+    post(b"/up", [b"u" * 3000]) + post(b"/up", [b"v" * 2000], chunked=True) + get(b"/up"),
+    post(b"/up", [b"abc"], fields=b"Expect: 100-continue\r\n") + get(b"/fixed"),
+    post(b"/up", [b"abc"], chunked=True, fields=b"Expect: 100-continue\r\n"),
+    post(b"/up/early", [b"hello"]) + get(b"/fixed"),
+    post(b"/up/early", [b"hello"], chunked=True) + get(b"/fixed"),
+    post(b"/up/early", [b"w" * 5000]),
+    post(b"/up/echo", [b"hello", b"world"], chunked=True) + get(b"/fixed"),
+    # Busy pool: the first handler request is refused (503, kept alive for a buffered route), so the
+    # upload behind it runs, with refused body deliveries.
+    get(b"/h/x") + post(b"/up", [b"a" * 100, b"b" * 200, b"c"], chunked=True) + get(b"/fixed"),
+    get(b"/st") + post(b"/up/echo", [b"d" * 50, b"e" * 60], chunked=True) + get(b"/st/ready"),
+    get(b"/h/x") + post(b"/up", [b"f" * 700]) + get(b"/h/x") + post(b"/up/echo", [b"g" * 70]),
+    post(b"/up/echo", [b"e" * 4000]) + get(b"/st"),
+    b"POST /up HTTP/1.1\r\n" + H + b"Content-Length: 100001\r\n\r\nxx",
+    b"POST /up HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n186a0\r\n" + b"y" * 64,
+    b"POST /up/echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\nabc\r\n0\r\n\r\n",
+    b"POST /up HTTP/1.1\r\n" + H + b"Content-Length: 10\r\n\r\nabc",
+    b"POST /up/echo HTTP/1.0\r\nContent-Length: 4\r\n\r\nabcdGET /fixed HTTP/1.0\r\n\r\n",
+]
+
+
 PATHS = [
     b"", b"/", b"/index.html", b"/a/b/c.txt", b"//a//b/", b"/./a/./b/.", b"/a/../b", b"/a/b/../../c",
     b"/..", b"/../etc/passwd", b"/a/../../etc", b"/a/b/..", b"/a/b/../", b"/.git/config", b"/.well-known/acme",
@@ -310,6 +362,9 @@ def main():
         for j, flags in enumerate(CONNECTION_FLAGS if i < len(CONNECTIONS) else [0x00]):
             if (i + j) % 3 == 0 or flags == 0:
                 write("fuzz_connection", "stream", flags, 0x0203 * (i + j + 1), c)
+    for i, c in enumerate(STREAMS):
+        for j, flags in enumerate(CONNECTION_FLAGS):
+            write("fuzz_connection", "exchange", flags, 0x0305 * (i + j + 1), c)
 
 
 if __name__ == "__main__":
