@@ -71,9 +71,9 @@ void Connection::on_io(std::uint32_t events) {
   if (exchange() != nullptr && hangup_seen_ && !wants_input()) {
     // Nothing is read while a handler answers, so look: a client that closed its side while its
     // exchange is in flight has gone away (nginx counts it as an abort, 499). Bytes before the
-    // EOF (a pipelined request) mean it is still there.
+    // EOF (a pipelined request, in the socket or already read into in_) mean it is still there.
     char byte = 0;
-    const ssize_t n = ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t n = in_.empty() ? ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) : 1;
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       on_client_gone();
       return;
@@ -465,7 +465,7 @@ bool Connection::step_body() {
           exchange()->end_body(r.error == ParseError::kBodyTooLarge ? BodyEnd::too_large
                                                                     : BodyEnd::bad_framing);
           if (answer_ != Answer::kNone) {
-            close();
+            cut_after_queued();  // an answer is under way: no error answer can follow it
             return true;
           }
         }
@@ -624,7 +624,7 @@ void Connection::pull_exchange() {
   if (answer_ == Answer::kStreaming) {
     queue_stream_bytes(got.bytes);
     if (got.abandoned) {
-      close();  // cut short: the client must not take a truncated body for a whole one
+      cut_after_queued();  // the client must not take a truncated body for a whole one
       return;
     }
     if (got.end) end_stream();
@@ -658,6 +658,18 @@ void Connection::end_stream() {
   const ReplyInfo info = reply_info();
   host_.access(*this, info.method, info.target, info.version_minor, pending_->stream_status,
                pending_->stream_sent);
+}
+
+void Connection::cut_after_queued() {
+  if (exchange() != nullptr) exchange()->detach(false);
+  answer_ = Answer::kNone;
+  stream_body_ = false;
+  body_paused_ = false;
+  pending_.reset();
+  keep_alive_ = false;
+  unread_input_ = true;
+  input_->consume(input_->size());
+  state_ = State::kClosing;
 }
 
 void Connection::finish_exchange_if_done() {

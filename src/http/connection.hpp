@@ -132,6 +132,9 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   void pull_exchange();
   void queue_stream_bytes(std::string_view bytes);
   void end_stream();
+  /// Ends the current answer unfinished: what is queued (earlier answers, the bytes of this one
+  /// so far) still goes out, then the connection closes, so the client sees this answer cut.
+  void cut_after_queued();
   /// The request's body is read and its answer queued: on to the next one.
   void finish_exchange_if_done();
   /// The client went away while an exchange was in flight.

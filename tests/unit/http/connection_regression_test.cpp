@@ -194,12 +194,13 @@ TEST(ConnectionRegression, BadChunkedFramingInAHandlerBodyStillGets400) {
   EXPECT_TRUE(wire.ended());
 }
 
-// Known bug, found by fuzz_connection (fuzz/findings/README.md, stream-cut-drops-earlier-responses):
-// a stream dropped without end() makes pull_exchange() call close() (connection.cpp, "cut short"),
-// and close() releases the output queue, so responses answered in full before the stream, still
-// queued because the client reads slowly, are cut short too. Expected: they arrive whole, then
-// the stream's head and bytes without the last chunk, then the close. Enable once fixed.
-TEST(ConnectionRegression, DISABLED_ACutStreamDoesNotCutTheResponsesQueuedBeforeIt) {
+// Found by fuzz_connection (fixed; input
+// fuzz/corpus/fuzz_connection/regression-stream-cut-drops-earlier-responses): a stream dropped without end()
+// makes pull_exchange() call close() (connection.cpp, "cut short"), and close() releases the output queue, so
+// responses answered in full before the stream, still queued because the client reads slowly, are cut short
+// too. Expected: they arrive whole, then the stream's head and bytes without the last chunk, then the close.
+// Enable once fixed.
+TEST(ConnectionRegression, ACutStreamDoesNotCutTheResponsesQueuedBeforeIt) {
   Wire wire(16 * 1024);  // a small socket buffer: most of the /big response waits in the queue
   wire.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\nGET /h HTTP/1.1\r\nHost: a\r\n\r\n", false);
   {
@@ -229,13 +230,14 @@ TEST(ConnectionRegression, ACutStreamNeverEndsWithTheLastChunk) {
   EXPECT_TRUE(wire.ended());
 }
 
-// Known bug, found by fuzz_connection (fuzz/findings/README.md, half-close-after-buffered-pipelined-
-// request): on_io() takes a client's EOF while an exchange is in flight for "gone" when a peek at
-// the socket finds nothing more (connection.cpp, Connection::on_io, the MSG_PEEK test), but a
-// request pipelined in the same packet as the one in flight was already read into the
-// connection's own buffer, so the socket looks empty. The exchange is cancelled and the connection
-// closes; the same bytes in two packets keep it (next test). Expected: the same as there.
-TEST(ConnectionRegression, DISABLED_AHalfCloseAfterAPipelinedRequestReadWithTheFirstKeepsTheExchange) {
+// Found by fuzz_connection (fixed; input
+// fuzz/corpus/fuzz_connection/regression-half-close-after-buffered-pipelined- request): on_io() takes a
+// client's EOF while an exchange is in flight for "gone" when a peek at the socket finds nothing more
+// (connection.cpp, Connection::on_io, the MSG_PEEK test), but a request pipelined in the same packet as the
+// one in flight was already read into the connection's own buffer, so the socket looks empty. The exchange is
+// cancelled and the connection closes; the same bytes in two packets keep it (next test). Expected: the same
+// as there.
+TEST(ConnectionRegression, AHalfCloseAfterAPipelinedRequestReadWithTheFirstKeepsTheExchange) {
   Wire wire;
   wire.send("GET /h HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
   wire.shutdown_write();
@@ -252,16 +254,15 @@ TEST(ConnectionRegression, AHalfCloseAfterAPipelinedRequestLeftInTheSocketKeepsT
   EXPECT_FALSE(wire.ended());
 }
 
-// Known bug, found by fuzz_connection (fuzz/findings/README.md, body-fails-after-refused-delivery-
-// deadlocks): Exchange::detach() (src/exchange/exchange.cpp, the `if (!delivering_)` block)
-// destroys on_data_ and on_end_ while it holds mutex_. When on_end holds the last copy of the
-// Reply (as weft's own PUT /upload does), ~ReplyHandle calls Exchange::answered(), which locks
-// mutex_ again: the loop thread deadlocks. Reached when the pool refused the delivery (so no
-// delivery is running) and the body then fails (here: bad chunked framing, 400) or the client
-// goes away. Expected: a 400 and the close. Runs on a thread of its own, which never returns
-// while the bug is there: the test then fails after 5 s, leaving that thread (and what it
-// holds) behind.
-TEST(ConnectionRegression, DISABLED_ABodyFailingAfterARefusedDeliveryDoesNotDeadlock) {
+// Found by fuzz_connection (fixed; input
+// fuzz/corpus/fuzz_connection/regression-body-fails-after-refused-delivery- deadlocks): Exchange::detach()
+// (src/exchange/exchange.cpp, the `if (!delivering_)` block) destroys on_data_ and on_end_ while it holds
+// mutex_. When on_end holds the last copy of the Reply (as weft's own PUT /upload does), ~ReplyHandle calls
+// Exchange::answered(), which locks mutex_ again: the loop thread deadlocks. Reached when the pool refused
+// the delivery (so no delivery is running) and the body then fails (here: bad chunked framing, 400) or the
+// client goes away. Expected: a 400 and the close. Runs on a thread of its own, which never returns while the
+// bug is there: the test then fails after 5 s, leaving that thread (and what it holds) behind.
+TEST(ConnectionRegression, ABodyFailingAfterARefusedDeliveryDoesNotDeadlock) {
   auto done = std::make_shared<std::promise<void>>();
   std::future<void> finished = done->get_future();
   std::thread([done] {
@@ -278,13 +279,13 @@ TEST(ConnectionRegression, DISABLED_ABodyFailingAfterARefusedDeliveryDoesNotDead
       << "the loop thread deadlocked in Exchange::detach";
 }
 
-// Known leak, found by fuzz_connection (fuzz/findings/README.md, read-after-drop-with-refused-
+// Found by fuzz_connection (fixed; input fuzz/corpus/fuzz_connection/regression-read-after-drop-with-refused-
 // delivery-leaks): a handler that starts reading its body after the connection has dropped the
 // exchange (here a 400 came before the pool ran the handler) gets its delivery refused by a
 // full pool; nothing retries it for a detached exchange, so on_end (holding the Reply, which
 // holds the exchange) is never run nor dropped: the exchange and what the callbacks hold leak.
 // Expected: they are freed (the end, aborted, delivered or the callbacks dropped).
-TEST(ConnectionRegression, DISABLED_ReadingTheBodyOfADroppedExchangeLeaksNothing) {
+TEST(ConnectionRegression, ReadingTheBodyOfADroppedExchangeLeaksNothing) {
   std::weak_ptr<int> held;
   {
     Wire wire;
