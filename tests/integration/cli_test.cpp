@@ -15,7 +15,9 @@
 #include <regex>
 #include <string>
 
-#include "integration/harness.hpp"
+#include "support/files.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::test {
 namespace {
@@ -190,7 +192,7 @@ TEST(Cli, ListeningLineNamesTheRootDirectory) {
 
 TEST(Cli, AccessLogOffByDefaultWhenStdoutIsAPipe) {
   WeftServer server({"--loops", "1"});
-  const auto response = fetch(server.port(), "/");
+  const auto response = get(server.port(), "/");
   ASSERT_TRUE(response);
   server.process().send_signal(SIGTERM);
   const auto status = server.process().wait_exit(5s);
@@ -201,7 +203,7 @@ TEST(Cli, AccessLogOffByDefaultWhenStdoutIsAPipe) {
 
 TEST(Cli, AccessLogToStdoutComesAfterTheListeningLine) {
   WeftServer server({"--loops", "1", "--access-log", "-"});
-  const auto response = fetch(server.port(), "/");
+  const auto response = get(server.port(), "/");
   ASSERT_TRUE(response);
   server.process().send_signal(SIGTERM);
   const auto status = server.process().wait_exit(5s);
@@ -219,7 +221,7 @@ TEST(Cli, AccessLogToAFileInCommonLogFormat) {
   std::filesystem::remove(path);
   {
     WeftServer server({"--loops", "1", "--access-log", path.string()});
-    const auto response = fetch(server.port(), "/nope");
+    const auto response = get(server.port(), "/nope");
     ASSERT_TRUE(response);
     server.process().send_signal(SIGTERM);
     const auto status = server.process().wait_exit(5s);

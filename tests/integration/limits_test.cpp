@@ -11,7 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "harness.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::test {
 namespace {
@@ -55,7 +56,7 @@ TEST(Limits, SaturatedServerStaysIdleShedsIdleConnectionsAndRecovers) {
   EXPECT_LT(used, sysconf(_SC_CLK_TCK) / 5) << "server burned " << used << " ticks in 1 s while saturated";
 
   // A real request still gets through: idle connections are shed to make room.
-  const auto reply = fetch(port, "/", "GET", "127.0.0.1", 5s);
+  const auto reply = get(port, "/");
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->status, 200);
 
@@ -63,7 +64,7 @@ TEST(Limits, SaturatedServerStaysIdleShedsIdleConnectionsAndRecovers) {
   idle.clear();
   std::this_thread::sleep_for(200ms);
   for (int i = 0; i < 20; ++i) {
-    const auto again = fetch(port, "/");
+    const auto again = get(port, "/");
     ASSERT_TRUE(again.has_value()) << i;
     EXPECT_EQ(again->status, 200);
   }

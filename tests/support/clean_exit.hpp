@@ -7,7 +7,7 @@
 #include <chrono>
 #include <csignal>
 
-#include "integration/harness.hpp"
+#include "support/process.hpp"
 
 namespace weft::stress {
 

@@ -1,4 +1,4 @@
-#include "stress.hpp"
+#include "support/stress.hpp"
 
 #include <dirent.h>
 #include <netinet/in.h>
@@ -195,7 +195,7 @@ Timed timed_get(std::uint16_t port, std::string_view target, std::chrono::millis
   Timed t;
   const auto start = Clock::now();
   try {
-    const auto reply = test::fetch(port, target, "GET", "127.0.0.1", timeout);
+    const auto reply = test::request(port, "GET", target, {}, "127.0.0.1", timeout);
     if (reply) t.status = reply->status;
   } catch (const std::exception&) {
     t.status = 0;  // could not connect

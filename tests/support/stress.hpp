@@ -1,7 +1,7 @@
 #pragma once
 // Helpers of the hostile-client stress tests: many raw loopback connections, the server's
-// resources read from /proc, latency percentiles. Every wait is bounded. Builds on the
-// integration harness (Process, WeftServer, Client, fetch).
+// resources read from /proc, latency percentiles. Every wait is bounded. Builds on
+// support/process.hpp and support/http_client.hpp (WeftServer, Client, request).
 
 #include <sys/types.h>
 
@@ -13,7 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "integration/harness.hpp"
+#include "support/fd.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::stress {
 
