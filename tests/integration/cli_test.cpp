@@ -209,7 +209,7 @@ TEST(Cli, AccessLogToStdoutComesAfterTheListeningLine) {
   const auto status = server.process().wait_exit(5s);
   ASSERT_TRUE(status && status->exited);
   EXPECT_EQ(status->code, 0);
-  // The harness consumed the listening line; the log line follows it.
+  // WeftServer consumed the listening line; the log line follows it.
   EXPECT_NE(server.process().out().find("\"GET / HTTP/1.1\" 200 "), std::string::npos)
       << server.process().out();
   EXPECT_EQ(server.process().out().rfind("weft listening on ", 0), 0U);

@@ -4,36 +4,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/resources.hpp"
 
 namespace weft::test {
 namespace {
-
-// utime + stime of `pid`, in clock ticks.
-long cpu_ticks(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));
-  std::string field;
-  long utime = 0;
-  long stime = 0;
-  for (int i = 3; fields >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) {
-      stime = std::stol(field);
-      break;
-    }
-  }
-  return utime + stime;
-}
 
 TEST(Limits, SaturatedServerStaysIdleShedsIdleConnectionsAndRecovers) {
   // 100 descriptors: the server caps itself at 100 - 64 - 2 - 100/16 = 28 connections.

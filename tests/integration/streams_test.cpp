@@ -1,12 +1,10 @@
 // The built-in site's streams, against the real weft binary and real clients: GET /events
 // (Server-Sent Events from a timer queue) and PUT|POST /upload (a body of any size, hashed as it
-// arrives), through curl, Python's http.client and raw sockets (the harness Client). Loopback
+// arrives), through curl, Python's http.client and raw sockets (support/http_client.hpp). Loopback
 // only; every wait is bounded.
 
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,8 +24,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/clean_exit.hpp"
+#include "support/deadline.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/resources.hpp"
 
 namespace weft::test {
 namespace {
@@ -126,41 +127,6 @@ Shell python(const std::string& script, const std::string& args, milliseconds ti
 
 std::string upload_json(std::uint64_t bytes, const std::string& sha) {
   return "{\"bytes\": " + std::to_string(bytes) + ", \"sha256\": \"" + sha + "\"}\n";
-}
-
-// Descriptors open in `pid`.
-std::size_t open_fds(pid_t pid) {
-  std::size_t n = 0;
-  if (DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-    while (const dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] != '.') ++n;
-    }
-    ::closedir(dir);
-  }
-  return n;
-}
-
-// Raises the soft RLIMIT_NOFILE to `wanted` (at most the hard limit); returns what is in force.
-// Children spawned afterwards (weft) inherit it.
-std::size_t raise_fd_limit(std::size_t wanted) {
-  rlimit limit{};
-  ::getrlimit(RLIMIT_NOFILE, &limit);
-  if (limit.rlim_cur < wanted) {
-    limit.rlim_cur = std::min<rlim_t>(wanted, limit.rlim_max);
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  return limit.rlim_cur;
-}
-
-template <typename Pred>
-bool wait_for(Pred done, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 // Many raw streams at once: non-blocking sockets, each with the bytes it has received.
@@ -622,13 +588,6 @@ TEST(ManyStreams, SleepAnswersAtOnceWhileAThousandStreamsAreOpen) {
   EXPECT_TRUE(streams.read_until(
       [&](std::size_t i) { return streams.received[i].find("data: 3\n\n") != std::string::npos; }, 5s));
   EXPECT_EQ(std::count(streams.closed.begin(), streams.closed.end(), true), 0);
-}
-
-void expect_clean_exit(Process& weft) {
-  weft.send_signal(SIGTERM);
-  const auto status = weft.wait_exit(10s);
-  ASSERT_TRUE(status && status->exited) << weft.err();
-  EXPECT_EQ(status->code, 0) << weft.err();
 }
 
 TEST(ManyStreams, AThousandClientsLeavingMidStreamLeaveNoDescriptorBehind) {

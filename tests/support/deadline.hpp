@@ -1,7 +1,8 @@
 #pragma once
-// The clock and duration names every test helper uses, and the one deadline computation they share.
+// The clock and duration names every test helper uses, and the waits with a deadline they share.
 
 #include <chrono>
+#include <thread>
 
 namespace weft::test {
 
@@ -13,6 +14,17 @@ using std::chrono::milliseconds;
 [[nodiscard]] inline int ms_left(Clock::time_point deadline) {
   const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
   return left <= 0 ? 0 : static_cast<int>(left);
+}
+
+/// Polls `done` every 20 ms until it is true or `timeout` passes; returns its last value.
+template <typename Pred>
+bool wait_for(Pred done, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
 }
 
 }  // namespace weft::test
