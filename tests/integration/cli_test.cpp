@@ -15,7 +15,9 @@
 #include <regex>
 #include <string>
 
-#include "integration/harness.hpp"
+#include "support/files.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::test {
 namespace {
@@ -190,7 +192,7 @@ TEST(Cli, ListeningLineNamesTheRootDirectory) {
 
 TEST(Cli, AccessLogOffByDefaultWhenStdoutIsAPipe) {
   WeftServer server({"--loops", "1"});
-  const auto response = fetch(server.port(), "/");
+  const auto response = get(server.port(), "/");
   ASSERT_TRUE(response);
   server.process().send_signal(SIGTERM);
   const auto status = server.process().wait_exit(5s);
@@ -201,13 +203,13 @@ TEST(Cli, AccessLogOffByDefaultWhenStdoutIsAPipe) {
 
 TEST(Cli, AccessLogToStdoutComesAfterTheListeningLine) {
   WeftServer server({"--loops", "1", "--access-log", "-"});
-  const auto response = fetch(server.port(), "/");
+  const auto response = get(server.port(), "/");
   ASSERT_TRUE(response);
   server.process().send_signal(SIGTERM);
   const auto status = server.process().wait_exit(5s);
   ASSERT_TRUE(status && status->exited);
   EXPECT_EQ(status->code, 0);
-  // The harness consumed the listening line; the log line follows it.
+  // WeftServer consumed the listening line; the log line follows it.
   EXPECT_NE(server.process().out().find("\"GET / HTTP/1.1\" 200 "), std::string::npos)
       << server.process().out();
   EXPECT_EQ(server.process().out().rfind("weft listening on ", 0), 0U);
@@ -219,7 +221,7 @@ TEST(Cli, AccessLogToAFileInCommonLogFormat) {
   std::filesystem::remove(path);
   {
     WeftServer server({"--loops", "1", "--access-log", path.string()});
-    const auto response = fetch(server.port(), "/nope");
+    const auto response = get(server.port(), "/nope");
     ASSERT_TRUE(response);
     server.process().send_signal(SIGTERM);
     const auto status = server.process().wait_exit(5s);

@@ -6,7 +6,8 @@
 #include <string>
 #include <thread>
 
-#include "integration/harness.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::test {
 namespace {
@@ -165,7 +166,7 @@ TEST(Ipv6, BindToLoopbackServesTheSite) {
                 "weft listening on http://[::1]:" + std::to_string(server.port()) + "/", 0),
             0U)
       << server.listening_line();
-  const auto response = fetch(server.port(), "/", "GET", "::1");
+  const auto response = request(server.port(), "GET", "/", {}, "::1");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_NE(response->body.find("Hello!"), std::string::npos);

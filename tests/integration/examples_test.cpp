@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "harness.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::test {
 namespace {
@@ -21,12 +22,12 @@ TEST(Examples, HelloServerAnswersItsRoutesAndStopsOnSigterm) {
   ASSERT_EQ(line->rfind(prefix, 0), 0u) << *line;
   const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(prefix.size())));
 
-  const auto hello = fetch(port, "/hello/weft");
+  const auto hello = get(port, "/hello/weft");
   ASSERT_TRUE(hello);
   EXPECT_EQ(hello->status, 200);
   EXPECT_EQ(hello->body, "hi weft\n");
 
-  const auto sum = fetch(port, "/add?a=2&b=40");
+  const auto sum = get(port, "/add?a=2&b=40");
   ASSERT_TRUE(sum);
   EXPECT_EQ(sum->body, "42\n");
 
@@ -85,7 +86,7 @@ bool wait_for_bytes(Client& client, std::string_view what, milliseconds timeout 
 }
 
 std::string stats(std::uint16_t port) {
-  const auto response = fetch(port, "/stats");
+  const auto response = get(port, "/stats");
   return response ? response->body : "no answer";
 }
 
@@ -108,7 +109,7 @@ TEST(Examples, ClockPushesTicksToEveryStreamForgetsLeaversAndEndsThemOnSigterm) 
   const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(prefix.size())));
 
   // Three ticks, then the stream ends; the ids count the clock's ticks.
-  const auto three = fetch(port, "/clock?n=3");
+  const auto three = get(port, "/clock?n=3");
   ASSERT_TRUE(three);
   EXPECT_EQ(three->status, 200);
   EXPECT_EQ(three->header("Content-Type"), "text/event-stream");
@@ -117,13 +118,13 @@ TEST(Examples, ClockPushesTicksToEveryStreamForgetsLeaversAndEndsThemOnSigterm) 
   EXPECT_EQ(ids[1], ids[0] + 1);
   EXPECT_EQ(ids[2], ids[1] + 1);
   // One clock for everyone: a later stream starts later in the count.
-  const auto two = fetch(port, "/clock?n=2");
+  const auto two = get(port, "/clock?n=2");
   ASSERT_TRUE(two);
   const auto later = tick_ids(two->body);
   ASSERT_EQ(later.size(), 2U) << two->body;
   EXPECT_GT(later[0], ids[2]);
 
-  const auto page = fetch(port, "/");
+  const auto page = get(port, "/");
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("new EventSource(\"/clock\")"), std::string::npos);
 

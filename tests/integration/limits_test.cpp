@@ -4,35 +4,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "harness.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/resources.hpp"
 
 namespace weft::test {
 namespace {
-
-// utime + stime of `pid`, in clock ticks.
-long cpu_ticks(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));
-  std::string field;
-  long utime = 0;
-  long stime = 0;
-  for (int i = 3; fields >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) {
-      stime = std::stol(field);
-      break;
-    }
-  }
-  return utime + stime;
-}
 
 TEST(Limits, SaturatedServerStaysIdleShedsIdleConnectionsAndRecovers) {
   // 100 descriptors: the server caps itself at 100 - 64 - 2 - 100/16 = 28 connections.
@@ -55,7 +37,7 @@ TEST(Limits, SaturatedServerStaysIdleShedsIdleConnectionsAndRecovers) {
   EXPECT_LT(used, sysconf(_SC_CLK_TCK) / 5) << "server burned " << used << " ticks in 1 s while saturated";
 
   // A real request still gets through: idle connections are shed to make room.
-  const auto reply = fetch(port, "/", "GET", "127.0.0.1", 5s);
+  const auto reply = get(port, "/");
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->status, 200);
 
@@ -63,7 +45,7 @@ TEST(Limits, SaturatedServerStaysIdleShedsIdleConnectionsAndRecovers) {
   idle.clear();
   std::this_thread::sleep_for(200ms);
   for (int i = 0; i < 20; ++i) {
-    const auto again = fetch(port, "/");
+    const auto again = get(port, "/");
     ASSERT_TRUE(again.has_value()) << i;
     EXPECT_EQ(again->status, 200);
   }

@@ -10,7 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "integration/harness.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::test {
 namespace {
@@ -130,7 +131,7 @@ TEST(Shutdown, DrainDeadlineEndsLongRequests) {
 
 TEST(ExitAfter, ServesTwoConnectionsThenExitsZero) {
   WeftServer server({"--exit-after", "2", "--loops", "1"});
-  const auto first = fetch(server.port(), "/");
+  const auto first = get(server.port(), "/");
   ASSERT_TRUE(first);
   EXPECT_EQ(first->status, 200);
   {

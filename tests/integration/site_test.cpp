@@ -13,7 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "integration/harness.hpp"
+#include "support/files.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::test {
 namespace {
@@ -41,7 +43,7 @@ class BuiltinSite : public ::testing::Test {
 WeftServer* BuiltinSite::server_ = nullptr;
 
 TEST_F(BuiltinSite, RootServesTheSeedsHelloPage) {
-  const auto response = fetch(port(), "/");
+  const auto response = get(port(), "/");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status_line, "HTTP/1.1 200 OK");
   const std::string hello = site_file("hello.html");
@@ -56,7 +58,7 @@ TEST_F(BuiltinSite, RootServesTheSeedsHelloPage) {
 
 TEST_F(BuiltinSite, UnknownPathServesTheSeeds404Page) {
   for (const char* target : {"/nope", "/hello.html", "/sleep/extra", "/a/b/c?x=1"}) {
-    const auto response = fetch(port(), target);
+    const auto response = get(port(), target);
     ASSERT_TRUE(response) << target;
     EXPECT_EQ(response->status, 404) << target;
     const std::string page = site_file("404.html");
@@ -109,7 +111,7 @@ TEST_F(BuiltinSite, PostToRootIs405WithAllow) {
 }
 
 TEST_F(BuiltinSite, PostToSleepIs405WithAllow) {
-  const auto response = fetch(port(), "/sleep?ms=0", "POST");
+  const auto response = request(port(), "POST", "/sleep?ms=0");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 405);
   const auto allow = response->header("Allow");
@@ -119,7 +121,7 @@ TEST_F(BuiltinSite, PostToSleepIs405WithAllow) {
 
 TEST_F(BuiltinSite, SleepServesHelloAfterTheDelay) {
   const auto start = Clock::now();
-  const auto response = fetch(port(), "/sleep?ms=200");
+  const auto response = get(port(), "/sleep?ms=200");
   const auto elapsed = Clock::now() - start;
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -130,7 +132,7 @@ TEST_F(BuiltinSite, SleepServesHelloAfterTheDelay) {
 TEST_F(BuiltinSite, SleepRejectsBadDurations) {
   for (const char* target : {"/sleep?ms=abc", "/sleep?ms=-1", "/sleep?ms=60001",
                              "/sleep?ms=", "/sleep?ms=1e3", "/sleep?ms=99999999999999999999999"}) {
-    const auto response = fetch(port(), target);
+    const auto response = get(port(), target);
     ASSERT_TRUE(response) << target;
     EXPECT_EQ(response->status, 400) << target;
     EXPECT_NE(response->body.find("60000"), std::string::npos) << target << ": " << response->body;
@@ -141,12 +143,12 @@ TEST_F(BuiltinSite, SleepingWorkerDoesNotDelayRoot) {
   constexpr auto kSleep = 1000ms;
   auto slow = std::async(std::launch::async, [] {
     const auto start = Clock::now();
-    const auto response = fetch(port(), "/sleep?ms=1000");
+    const auto response = get(port(), "/sleep?ms=1000");
     return std::make_pair(response, Clock::now() - start);
   });
   std::this_thread::sleep_for(100ms);  // the sleep is now on a worker
   const auto start = Clock::now();
-  const auto fast = fetch(port(), "/");
+  const auto fast = get(port(), "/");
   const auto fast_elapsed = Clock::now() - start;
   ASSERT_TRUE(fast);
   EXPECT_EQ(fast->status, 200);
@@ -164,7 +166,7 @@ TEST(BuiltinSitePool, TwoWorkersRunThreeSleepsInTwoWaves) {
   std::vector<std::future<std::pair<std::optional<HttpResponse>, Clock::duration>>> requests;
   for (int i = 0; i < 3; ++i) {
     requests.push_back(std::async(std::launch::async, [&server, start] {
-      auto response = fetch(server.port(), "/sleep?ms=400");
+      auto response = get(server.port(), "/sleep?ms=400");
       return std::make_pair(std::move(response), Clock::now() - start);
     }));
   }
@@ -191,11 +193,11 @@ TEST(RootDirectory, ServesItsFilesInsteadOfTheBuiltinSite) {
   { std::ofstream(dir / "note.txt") << "from ROOT\n"; }
   {
     WeftServer server({"--loops", "1", dir.string()});
-    const auto file = fetch(server.port(), "/note.txt");
+    const auto file = get(server.port(), "/note.txt");
     ASSERT_TRUE(file);
     EXPECT_EQ(file->status, 200);
     EXPECT_EQ(file->body, "from ROOT\n");
-    const auto sleep = fetch(server.port(), "/sleep?ms=0");
+    const auto sleep = get(server.port(), "/sleep?ms=0");
     ASSERT_TRUE(sleep);
     EXPECT_EQ(sleep->status, 404) << "the built-in /sleep route is served with a ROOT";
   }

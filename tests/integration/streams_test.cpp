@@ -1,12 +1,10 @@
 // The built-in site's streams, against the real weft binary and real clients: GET /events
 // (Server-Sent Events from a timer queue) and PUT|POST /upload (a body of any size, hashed as it
-// arrives), through curl, Python's http.client and raw sockets (the harness Client). Loopback
+// arrives), through curl, Python's http.client and raw sockets (support/http_client.hpp). Loopback
 // only; every wait is bounded.
 
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,7 +24,11 @@
 #include <thread>
 #include <vector>
 
-#include "integration/harness.hpp"
+#include "support/clean_exit.hpp"
+#include "support/deadline.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/resources.hpp"
 
 namespace weft::test {
 namespace {
@@ -125,41 +127,6 @@ Shell python(const std::string& script, const std::string& args, milliseconds ti
 
 std::string upload_json(std::uint64_t bytes, const std::string& sha) {
   return "{\"bytes\": " + std::to_string(bytes) + ", \"sha256\": \"" + sha + "\"}\n";
-}
-
-// Descriptors open in `pid`.
-std::size_t open_fds(pid_t pid) {
-  std::size_t n = 0;
-  if (DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-    while (const dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] != '.') ++n;
-    }
-    ::closedir(dir);
-  }
-  return n;
-}
-
-// Raises the soft RLIMIT_NOFILE to `wanted` (at most the hard limit); returns what is in force.
-// Children spawned afterwards (weft) inherit it.
-std::size_t raise_fd_limit(std::size_t wanted) {
-  rlimit limit{};
-  ::getrlimit(RLIMIT_NOFILE, &limit);
-  if (limit.rlim_cur < wanted) {
-    limit.rlim_cur = std::min<rlim_t>(wanted, limit.rlim_max);
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  return limit.rlim_cur;
-}
-
-template <typename Pred>
-bool wait_for(Pred done, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 // Many raw streams at once: non-blocking sockets, each with the bytes it has received.
@@ -322,12 +289,12 @@ TEST_F(EventsSite, WithConnectionCloseTheLastChunkEndsTheStreamThenTheServerClos
 
 TEST_F(EventsSite, DefaultsAndBoundsAreAccepted) {
   // n defaults to 10.
-  const auto ten = fetch(port(), "/events?ms=0");
+  const auto ten = get(port(), "/events?ms=0");
   ASSERT_TRUE(ten);
   EXPECT_EQ(ten->body, events_body(1, 10));
   // ms defaults to 1000: one event after a second.
   const auto start = Clock::now();
-  const auto one = fetch(port(), "/events?n=1", "GET", "127.0.0.1", 5s);
+  const auto one = get(port(), "/events?n=1");
   const auto took = Clock::now() - start;
   ASSERT_TRUE(one);
   EXPECT_EQ(one->body, "data: 1\n\n");
@@ -351,7 +318,7 @@ TEST_F(EventsSite, BadParametersAre400) {
        {"/events?n=0", "/events?n=1000001", "/events?n=-1", "/events?n=abc", "/events?n=", "/events?n=1e3",
         "/events?n=+5", "/events?n=5x", "/events?n=99999999999999999999999", "/events?ms=-1",
         "/events?ms=60001", "/events?ms=1.5", "/events?ms=", "/events?n=3&ms=x", "/events?n=0&ms=0"}) {
-    const auto response = fetch(port(), target);
+    const auto response = get(port(), target);
     ASSERT_TRUE(response) << target;
     EXPECT_EQ(response->status, 400) << target;
     EXPECT_EQ(response->body, kBadParameters) << target;
@@ -608,7 +575,7 @@ TEST(ManyStreams, SleepAnswersAtOnceWhileAThousandStreamsAreOpen) {
   std::vector<double> ms;
   for (int i = 0; i < 20; ++i) {
     const auto start = Clock::now();
-    const auto sleep = fetch(server.port(), "/sleep?ms=0", "GET", "127.0.0.1", 2s);
+    const auto sleep = request(server.port(), "GET", "/sleep?ms=0", {}, "127.0.0.1", 2s);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     ASSERT_TRUE(sleep) << "request " << i;
     EXPECT_EQ(sleep->status, 200);
@@ -623,18 +590,11 @@ TEST(ManyStreams, SleepAnswersAtOnceWhileAThousandStreamsAreOpen) {
   EXPECT_EQ(std::count(streams.closed.begin(), streams.closed.end(), true), 0);
 }
 
-void expect_clean_exit(Process& weft) {
-  weft.send_signal(SIGTERM);
-  const auto status = weft.wait_exit(10s);
-  ASSERT_TRUE(status && status->exited) << weft.err();
-  EXPECT_EQ(status->code, 0) << weft.err();
-}
-
 TEST(ManyStreams, AThousandClientsLeavingMidStreamLeaveNoDescriptorBehind) {
   ASSERT_GE(raise_fd_limit(kManyStreams + 512), kManyStreams + 256);
   WeftServer server({"-t", "2", "--log-level", "error"});
   const pid_t pid = server.process().pid();
-  const auto warm = fetch(server.port(), "/events?n=1&ms=0");
+  const auto warm = get(server.port(), "/events?n=1&ms=0");
   ASSERT_TRUE(warm);
   const std::size_t fds_before = open_fds(pid);
 
@@ -657,7 +617,7 @@ TEST(ManyStreams, AThousandClientsLeavingMidStreamLeaveNoDescriptorBehind) {
       << fds_now << " descriptors open in weft, " << fds_before << " before the streams";
 
   // It serves on, streams included.
-  const auto after = fetch(server.port(), "/events?n=2&ms=0");
+  const auto after = get(server.port(), "/events?n=2&ms=0");
   ASSERT_TRUE(after);
   EXPECT_EQ(after->body, events_body(1, 2));
   // Under ASan the exit code also says that no exchange leaked (LeakSanitizer).
@@ -670,7 +630,7 @@ TEST(ManyStreams, ClientsLeavingQuietStreamsAreNoticedWithoutAWrite) {
   ASSERT_GE(raise_fd_limit(kCount + 256), kCount + 64);
   WeftServer server({"-t", "2", "--log-level", "error"});
   const pid_t pid = server.process().pid();
-  ASSERT_TRUE(fetch(server.port(), "/"));
+  ASSERT_TRUE(get(server.port(), "/"));
   const std::size_t fds_before = open_fds(pid);
   Streams streams = Streams::open(server.port(), kCount, make_request("GET", "/events?n=10&ms=60000"));
   ASSERT_EQ(streams.fds.size(), kCount);
@@ -688,7 +648,7 @@ TEST(ManyStreams, UploadsCutShortLeaveNoDescriptorBehind) {
   ASSERT_GE(raise_fd_limit(kCount + 256), kCount + 64);
   WeftServer server({"-t", "2"});
   const pid_t pid = server.process().pid();
-  ASSERT_TRUE(fetch(server.port(), "/"));
+  ASSERT_TRUE(get(server.port(), "/"));
   const std::size_t fds_before = open_fds(pid);
   // Half announce 8 MiB and send 1 MiB, half send a 1 MiB chunk and no last chunk; then they all
   // close their connections mid-body.
@@ -710,7 +670,7 @@ TEST(ManyStreams, UploadsCutShortLeaveNoDescriptorBehind) {
   std::size_t fds_now = 0;
   EXPECT_TRUE(wait_for([&] { return (fds_now = open_fds(pid)) <= fds_before; }, 5s))
       << fds_now << " descriptors open in weft, " << fds_before << " before the uploads";
-  const auto after = fetch(server.port(), "/events?n=1&ms=0");
+  const auto after = get(server.port(), "/events?n=1&ms=0");
   ASSERT_TRUE(after);
   EXPECT_EQ(after->body, "data: 1\n\n");
   expect_clean_exit(server.process());

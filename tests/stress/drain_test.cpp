@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "stress.hpp"
+#include "support/stress.hpp"
 
 namespace weft::stress {
 namespace {

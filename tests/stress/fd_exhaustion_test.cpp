@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "clean_exit.hpp"
-#include "stress.hpp"
+#include "support/clean_exit.hpp"
+#include "support/stress.hpp"
 
 namespace weft::stress {
 namespace {

@@ -11,8 +11,9 @@
 #include <random>
 #include <thread>
 
-#include "clean_exit.hpp"
-#include "stress.hpp"
+#include "support/clean_exit.hpp"
+#include "support/files.hpp"
+#include "support/stress.hpp"
 
 namespace weft::stress {
 namespace {
@@ -163,7 +164,7 @@ TEST(HostileBytes, MutatedRequestsOnManyConnectionsLeaveTheServerAliveAndCorrect
 
   // Alive and correct afterwards.
   ASSERT_TRUE(server.process().running());
-  const auto hello = test::fetch(server.port(), "/");
+  const auto hello = test::get(server.port(), "/");
   ASSERT_TRUE(hello.has_value());
   EXPECT_EQ(hello->status, 200);
   EXPECT_EQ(hello->body, test::read_file(std::string(WEFT_SITE_DIR) + "/hello.html").value_or("?"));

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <random>
 
-#include "clean_exit.hpp"
-#include "stress.hpp"
+#include "support/clean_exit.hpp"
+#include "support/stress.hpp"
 
 namespace weft::stress {
 namespace {

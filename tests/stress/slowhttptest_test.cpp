@@ -9,7 +9,7 @@
 #include <random>
 #include <sstream>
 
-#include "stress.hpp"
+#include "support/stress.hpp"
 #include "weft/server.hpp"
 
 namespace weft::stress {

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <thread>
 
-#include "clean_exit.hpp"
-#include "stress.hpp"
+#include "support/clean_exit.hpp"
+#include "support/stress.hpp"
 
 namespace weft::stress {
 namespace {

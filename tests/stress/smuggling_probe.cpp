@@ -8,7 +8,7 @@
 #include <string>
 
 #include "smuggling_cases.hpp"
-#include "stress.hpp"
+#include "support/stress.hpp"
 
 int main(int argc, char** argv) {
   using namespace weft::stress;

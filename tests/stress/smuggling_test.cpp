@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "smuggling_cases.hpp"
-#include "stress.hpp"
+#include "support/stress.hpp"
 #include "weft/server.hpp"
 
 namespace weft::stress {

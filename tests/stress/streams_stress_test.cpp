@@ -31,8 +31,8 @@
 #include <thread>
 #include <utility>
 
-#include "clean_exit.hpp"
-#include "stress.hpp"
+#include "support/clean_exit.hpp"
+#include "support/stress.hpp"
 
 namespace weft::stress {
 namespace {

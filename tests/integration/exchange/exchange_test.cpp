@@ -14,7 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "integration/protocol/client.hpp"
+#include "support/http_client.hpp"
+#include "support/live_server.hpp"
 #include "weft/event_stream.hpp"
 #include "weft/reply.hpp"
 #include "weft/timer_queue.hpp"
@@ -94,11 +95,11 @@ TEST(Exchange, AnAsyncAnswerHoldsNoPoolThreadWhileItWaits) {
     }
     std::this_thread::sleep_for(10ms);
   }
-  const auto released = fetch(s.port(), "GET /release HTTP/1.1\r\nHost: h\r\n\r\n");
+  const auto released = roundtrip(s.port(), "GET /release HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(released);
   EXPECT_EQ(released->status, 200);
   for (Client* c : {&a, &b}) {
-    const auto r = c->read_reply();
+    const auto r = c->read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->body, "released\n");
@@ -115,7 +116,7 @@ TEST(Exchange, AnAnswerFromATimerArrivesAndTheConnectionStaysUsable) {
   Client c(s.port());
   for (int i = 0; i < 3; ++i) {
     c.send("GET /later HTTP/1.1\r\nHost: h\r\n\r\n");
-    const auto r = c.read_reply();
+    const auto r = c.read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, "late\n");
   }
@@ -127,7 +128,7 @@ TEST(Exchange, AReplyDroppedWithoutAnAnswerIs500AndAThrowingAsyncHandlerToo) {
     srv.get("/throw", [](Request, Reply) { throw std::runtime_error("boom"); });
   });
   for (const char* path : {"/forget", "/throw"}) {
-    const auto r = fetch(s.port(), std::string("GET ") + path + " HTTP/1.1\r\nHost: h\r\n\r\n");
+    const auto r = roundtrip(s.port(), std::string("GET ") + path + " HTTP/1.1\r\nHost: h\r\n\r\n");
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 500) << path;
   }
@@ -146,7 +147,7 @@ TEST(Exchange, ASecondAnswerThrowsLogicError) {
       }
     });
   });
-  const auto r = fetch(s.port(), "GET /twice HTTP/1.1\r\nHost: h\r\n\r\n");
+  const auto r = roundtrip(s.port(), "GET /twice HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "first\n");
   EXPECT_EQ(outcome.get_future().get(), "logic_error");
@@ -169,7 +170,7 @@ TEST(Exchange, AStreamIsChunkedForHttp11AndTheConnectionIsKeptAlive) {
   Client c(s.port());
   for (int i = 0; i < 2; ++i) {
     c.send("GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
-    const auto r = c.read_reply();
+    const auto r = c.read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->header("transfer-encoding"), "chunked");
@@ -182,7 +183,7 @@ TEST(Exchange, AStreamToAnHttp10ClientEndsWithTheConnection) {
   LiveServer s(test_config(), add_streamer);
   Client c(s.port());
   c.send("GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-  const auto r = c.read_reply();
+  const auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->has("transfer-encoding"));
   EXPECT_FALSE(r->has("content-length"));
@@ -194,12 +195,12 @@ TEST(Exchange, AHeadRequestOfAStreamGetsTheHeadOnly) {
   LiveServer s(test_config(), add_streamer);
   Client c(s.port());
   c.send("HEAD /stream HTTP/1.1\r\nHost: h\r\n\r\n");
-  const auto head = c.read_reply(5s, true);
+  const auto head = c.read_response(5s, true);
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
   EXPECT_EQ(head->header("transfer-encoding"), "chunked");
   c.send("GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");  // no stray body bytes before this answer
-  const auto get = c.read_reply();
+  const auto get = c.read_response();
   ASSERT_TRUE(get);
   EXPECT_EQ(get->body.size(), 100'003U);
 }
@@ -227,7 +228,7 @@ TEST(Exchange, AProducerThatWaitsForRoomSendsManyMegabytesIntact) {
       }).detach();
     });
   });
-  const auto r = fetch(s.port(), "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+  const auto r = roundtrip(s.port(), "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->body.size(), kTotal);
   EXPECT_EQ(r->body, pattern(kTotal));
@@ -303,8 +304,8 @@ TEST(Exchange, AStreamDroppedWithoutEndIsCutShort) {
   });
   Client c(s.port());
   c.send("GET /cut HTTP/1.1\r\nHost: h\r\n\r\n");
-  EXPECT_FALSE(c.read_reply(3s));  // no terminating chunk: not a whole response
-  EXPECT_TRUE(c.closed_by_peer(3s));
+  EXPECT_FALSE(c.read_response(3s));  // no terminating chunk: not a whole response
+  EXPECT_TRUE(c.closed_within(3s));
 }
 
 void add_uploader(Server& srv, RouteOptions options, std::atomic<int>* concurrent_calls = nullptr) {
@@ -345,7 +346,7 @@ TEST(Exchange, AStreamedUploadArrivesWholeInOrderWithContentLengthAndChunked) {
     Client c(s.port());
     c.send("PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(kSize) + "\r\n\r\n");
     c.send(body);
-    const auto r = c.read_reply(20s);
+    const auto r = c.read_response(20s);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, expected);
   }
@@ -359,7 +360,7 @@ TEST(Exchange, AStreamedUploadArrivesWholeInOrderWithContentLengthAndChunked) {
       c.send(std::string(size) + std::string(piece) + "\r\n");
     }
     c.send("0\r\n\r\n");
-    const auto r = c.read_reply(20s);
+    const auto r = c.read_response(20s);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, expected);
   }
@@ -368,16 +369,16 @@ TEST(Exchange, AStreamedUploadArrivesWholeInOrderWithContentLengthAndChunked) {
 TEST(Exchange, AStreamedUploadOverItsRouteLimitIs413) {
   LiveServer s(test_config(),
                [](Server& srv) { add_uploader(srv, {.stream_body = true, .max_body = 1000}); });
-  const auto declared = fetch(s.port(), "PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n");
+  const auto declared = roundtrip(s.port(), "PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n");
   ASSERT_TRUE(declared);
   EXPECT_EQ(declared->status, 413);
   Client c(s.port());
   c.send("PUT /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + std::string(1000, 'a') +
          "\r\n1\r\nb\r\n0\r\n\r\n");
-  const auto chunked = c.read_reply();
+  const auto chunked = c.read_response();
   ASSERT_TRUE(chunked);
   EXPECT_EQ(chunked->status, 413);
-  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_TRUE(c.closed_within(5s));
 }
 
 TEST(Exchange, ABodyAskedForAfterTheClientLeftEndsAbortedAndHoldsNothing) {
@@ -428,11 +429,11 @@ TEST(Exchange, AnUploadRouteThatAnswersFirstClosesAfterItsAnswer) {
   });
   Client c(s.port());
   c.send("PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: 10000000\r\n\r\n" + std::string(1000, 'a'));
-  const auto r = c.read_reply();
+  const auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
   EXPECT_EQ(r->header("connection"), "close");
-  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_TRUE(c.closed_within(5s));
 }
 
 TEST(Exchange, ABufferedRouteKeepsItsBodyLimitAndRefusesAnUnboundedOne) {
@@ -443,11 +444,12 @@ TEST(Exchange, ABufferedRouteKeepsItsBodyLimitAndRefusesAnUnboundedOne) {
     EXPECT_THROW(srv.post("/unbounded", [](const Request&) { return Response(); }, {.max_body = 0}),
                  std::invalid_argument);
   });
-  const auto ok = fetch(s.port(), "POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789");
+  const auto ok =
+      roundtrip(s.port(), "POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->body, "10");
   const auto big =
-      fetch(s.port(), "POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n0123456789a");
+      roundtrip(s.port(), "POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n0123456789a");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
 }
@@ -460,7 +462,7 @@ TEST(Exchange, ABufferedBodyReadsThroughTheSameReader) {
                                  [got, reply](BodyEnd) mutable { reply.send(Response::text(200, *got)); });
     });
   });
-  const auto r = fetch(s.port(), "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
+  const auto r = roundtrip(s.port(), "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "hello");
 }
@@ -485,10 +487,10 @@ TEST(Exchange, DrainFinishesAStreamThatEndsInTime) {
   c.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(started.wait());
   s->server().stop();
-  const auto r = c.read_reply();
+  const auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "data: 1\n\ndata: 2\n\n");
-  EXPECT_TRUE(c.closed_by_peer());  // the head went out before the drain; the close follows the end
+  EXPECT_TRUE(c.closed_within(5s));  // the head went out before the drain; the close follows the end
   EXPECT_TRUE(s->wait_stopped());
 }
 

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "client.hpp"
+#include "support/http_client.hpp"
+#include "support/live_server.hpp"
 
 namespace weft::test {
 namespace {
@@ -31,23 +32,23 @@ class Conformance : public testing::Test {
   void expect_rejected(const std::string& request, int status) {
     Client c(server_.port());
     c.send(request + "GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
-    const auto reply = c.read_reply();
+    const auto reply = c.read_response();
     ASSERT_TRUE(reply.has_value()) << request;
     EXPECT_EQ(reply->status, status) << request;
     EXPECT_EQ(reply->header("connection"), "close") << request;
-    EXPECT_TRUE(c.closed_by_peer()) << request;
+    EXPECT_TRUE(c.closed_within(5s)) << request;
     EXPECT_EQ(c.pending().find("HTTP/1.1"), std::string::npos) << request;  // no second answer
   }
 
   // Sends `request` then a second one on the same connection: both answered 200.
-  std::optional<Reply> expect_served(const std::string& request) {
+  std::optional<HttpResponse> expect_served(const std::string& request) {
     Client c(server_.port());
     c.send(request + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
-    auto reply = c.read_reply();
+    auto reply = c.read_response();
     EXPECT_TRUE(reply.has_value()) << request;
     if (!reply) return reply;
     EXPECT_EQ(reply->status, 200) << request << reply->body;
-    const auto next = c.read_reply();
+    const auto next = c.read_response();
     EXPECT_TRUE(next.has_value()) << request;
     if (next) {
       EXPECT_EQ(next->body, "GET /next 1.1 ") << request;
@@ -126,11 +127,11 @@ TEST_F(Conformance, OtherMajorVersionsAre505) {
 TEST_F(Conformance, OptionsStarIs204WithTheServersMethods) {
   Client c(server_.port());
   c.send("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n");
-  const auto r = c.read_reply();
+  const auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 204);
   EXPECT_EQ(r->header("allow"), "GET, HEAD, POST, OPTIONS");
-  const auto next = c.read_reply();
+  const auto next = c.read_response();
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 200);
 }
@@ -144,15 +145,15 @@ TEST_F(Conformance, ConnectIs501AndCloses) {
 TEST_F(Conformance, OptionsOnARoutedPathIs204WithAllowFromTheRoutes) {
   Client c(server_.port());
   c.send("OPTIONS /known/path HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n");
-  const auto r = c.read_reply();
+  const auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 204);
   EXPECT_EQ(r->header("allow"), "GET, HEAD, POST, OPTIONS");
-  const auto next = c.read_reply();
+  const auto next = c.read_response();
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 200);
   // A method no route has: 405, and Allow lists OPTIONS too.
-  const auto wrong = fetch(server_.port(), "DELETE /known/path HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto wrong = roundtrip(server_.port(), "DELETE /known/path HTTP/1.1\r\nHost: a\r\n\r\n");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 405);
   EXPECT_EQ(wrong->header("allow"), "GET, HEAD, POST, OPTIONS");
@@ -167,7 +168,7 @@ TEST(ConformanceOwnOptions, TheApplicationsOptionsRouteAnswersOptions) {
       return r;
     });
   });
-  const auto r = fetch(s.port(), "OPTIONS /api/users HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto r = roundtrip(s.port(), "OPTIONS /api/users HTTP/1.1\r\nHost: a\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->header("access-control-allow-origin"), "*");
@@ -192,11 +193,11 @@ TEST_F(Conformance, BareCrIs400AtOnce) {
     Client c(server_.port());
     const auto start = std::chrono::steady_clock::now();
     c.send(partial);  // no LF after the CR, and the head never ends
-    const auto reply = c.read_reply(2s);
+    const auto reply = c.read_response(2s);
     ASSERT_TRUE(reply.has_value()) << partial;
     EXPECT_EQ(reply->status, 400) << partial;
     EXPECT_EQ(reply->header("connection"), "close");
-    EXPECT_TRUE(c.closed_by_peer(2s));
+    EXPECT_TRUE(c.closed_within(2s));
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);  // the header timeout is 30 s
   }
 }

@@ -4,7 +4,8 @@
 
 #include <string>
 
-#include "client.hpp"
+#include "support/http_client.hpp"
+#include "support/live_server.hpp"
 
 namespace weft::test {
 namespace {
@@ -21,14 +22,14 @@ class ProtocolErrors : public testing::Test {
   void expect_rejected(const std::string& request, int status) {
     Client c(server_.port());
     c.send(request);
-    const auto reply = c.read_reply();
+    const auto reply = c.read_response();
     ASSERT_TRUE(reply.has_value()) << request;
     EXPECT_EQ(reply->status, status) << request;
     EXPECT_EQ(reply->header("connection"), "close") << request;
     EXPECT_TRUE(reply->has("date"));
     EXPECT_EQ(reply->header("content-length"), std::to_string(reply->body.size()));
     EXPECT_NE(reply->body.find("<html"), std::string::npos);
-    EXPECT_TRUE(c.closed_by_peer()) << request;
+    EXPECT_TRUE(c.closed_within(5s)) << request;
   }
 
   LiveServer server_;
@@ -132,10 +133,10 @@ TEST_F(ProtocolErrors, SmuggledRequestAfterAmbiguousFramingIsNeverServed) {
   c.send(
       "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n"
       "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
-  const auto reply = c.read_reply();
+  const auto reply = c.read_response();
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->status, 400);
-  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_TRUE(c.closed_within(5s));
   EXPECT_EQ(c.pending().find("HTTP/1.1"), std::string::npos);  // no second response
 }
 

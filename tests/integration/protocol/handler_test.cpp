@@ -9,7 +9,8 @@
 #include <string>
 #include <thread>
 
-#include "client.hpp"
+#include "support/http_client.hpp"
+#include "support/live_server.hpp"
 
 namespace weft::test {
 namespace {
@@ -23,8 +24,8 @@ TEST(Handlers, RouteParametersQueryHeadersAndPeerReachTheHandler) {
                                      std::string(r.path()) + "|" + std::string(r.peer().substr(0, 10)));
     });
   });
-  const auto r =
-      fetch(s.port(), "GET /users/42/files/a%20b/c.txt?q=x+y%21 HTTP/1.1\r\nHost: h\r\nX-TOKEN: t1\r\n\r\n");
+  const auto r = roundtrip(
+      s.port(), "GET /users/42/files/a%20b/c.txt?q=x+y%21 HTTP/1.1\r\nHost: h\r\nX-TOKEN: t1\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "42|a b/c.txt|x y!|t1|/users/42/files/a b/c.txt|127.0.0.1:");
 }
@@ -34,10 +35,10 @@ TEST(Handlers, UnknownPathIs404AndWrongMethodIs405WithAllow) {
     srv.get("/thing", [](const Request&) { return Response::text(200, "get"); });
     srv.put("/thing", [](const Request&) { return Response::text(200, "put"); });
   });
-  const auto missing = fetch(s.port(), "GET /nothing HTTP/1.1\r\nHost: h\r\n\r\n");
+  const auto missing = roundtrip(s.port(), "GET /nothing HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
-  const auto wrong = fetch(s.port(), "DELETE /thing HTTP/1.1\r\nHost: h\r\n\r\n");
+  const auto wrong = roundtrip(s.port(), "DELETE /thing HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 405);
   EXPECT_EQ(wrong->header("allow"), "GET, HEAD, PUT, OPTIONS");
@@ -45,7 +46,7 @@ TEST(Handlers, UnknownPathIs404AndWrongMethodIs405WithAllow) {
 
 TEST(Handlers, CustomNotFoundPageKeepsItsStatus) {
   LiveServer s(test_config(), [](Server& srv) { srv.not_found(Response::html(404, "<p>custom</p>")); });
-  const auto r = fetch(s.port(), "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  const auto r = roundtrip(s.port(), "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(r->body, "<p>custom</p>");
@@ -59,9 +60,9 @@ TEST(Handlers, ThrowingHandlerIs500AndTheServerGoesOn) {
   testing::internal::CaptureStderr();
   Client c(s.port());
   c.send("GET /boom HTTP/1.1\r\nHost: h\r\n\r\n");
-  const auto boom = c.read_reply();
+  const auto boom = c.read_response();
   c.send("GET /fine HTTP/1.1\r\nHost: h\r\n\r\n");
-  const auto fine = c.read_reply();
+  const auto fine = c.read_response();
   const std::string err = testing::internal::GetCapturedStderr();
   ASSERT_TRUE(boom);
   EXPECT_EQ(boom->status, 500);
@@ -94,11 +95,11 @@ TEST(Handlers, FullPoolQueueIs503WithRetryAfterWithoutBlockingTheLoop) {
   Client queued(s.port());
   queued.send("GET /block HTTP/1.1\r\nHost: h\r\n\r\n");
   std::this_thread::sleep_for(100ms);  // let it take the one queue slot
-  const auto refused = fetch(s.port(), "GET /block HTTP/1.1\r\nHost: h\r\n\r\n");
+  const auto refused = roundtrip(s.port(), "GET /block HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 503);
   EXPECT_EQ(refused->header("retry-after"), "1");
-  const auto quick = fetch(s.port(), "GET /quick HTTP/1.1\r\nHost: h\r\n\r\n");  // loops still answer
+  const auto quick = roundtrip(s.port(), "GET /quick HTTP/1.1\r\nHost: h\r\n\r\n");  // loops still answer
   ASSERT_TRUE(quick);
   EXPECT_EQ(quick->body, "quick");
   {
@@ -106,8 +107,8 @@ TEST(Handlers, FullPoolQueueIs503WithRetryAfterWithoutBlockingTheLoop) {
     release = true;
   }
   cv.notify_all();
-  EXPECT_EQ(running.read_reply()->body, "done");
-  EXPECT_EQ(queued.read_reply()->body, "done");
+  EXPECT_EQ(running.read_response()->body, "done");
+  EXPECT_EQ(queued.read_response()->body, "done");
 }
 
 TEST(Handlers, StopLetsInFlightRequestsFinishWithConnectionClose) {
@@ -124,15 +125,15 @@ TEST(Handlers, StopLetsInFlightRequestsFinishWithConnectionClose) {
   Client b(s.port());
   Client idle(s.port());
   idle.send("GET /missing HTTP/1.1\r\nHost: h\r\n\r\n");
-  ASSERT_TRUE(idle.read_reply());  // now an idle keep-alive connection
+  ASSERT_TRUE(idle.read_response());  // now an idle keep-alive connection
   a.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
   b.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (entered.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
   s.server().stop();
-  EXPECT_TRUE(idle.closed_by_peer(2s));  // idle connections close at once
+  EXPECT_TRUE(idle.closed_within(2s));  // idle connections close at once
   for (Client* c : {&a, &b}) {
-    const auto r = c->read_reply();
+    const auto r = c->read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, "slow done");
     EXPECT_EQ(r->header("connection"), "close");
@@ -150,7 +151,7 @@ TEST(Handlers, ShutdownTimeoutClosesWhatRemains) {
   std::this_thread::sleep_for(50ms);
   const auto start = std::chrono::steady_clock::now();
   s.server().stop();
-  EXPECT_TRUE(partial.closed_by_peer(3s));
+  EXPECT_TRUE(partial.closed_within(3s));
   EXPECT_TRUE(s.wait_stopped(3s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
@@ -160,7 +161,7 @@ TEST(Handlers, ExitAfterServesThatManyConnectionsThenStops) {
   config.exit_after = 2;
   LiveServer s(config, [](Server& srv) { srv.fixed("/", Response::text(200, "x")); });
   for (int i = 0; i < 2; ++i) {
-    const auto r = fetch(s.port(), "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    const auto r = roundtrip(s.port(), "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     ASSERT_TRUE(r) << i;
     EXPECT_EQ(r->status, 200);
   }
@@ -183,7 +184,7 @@ TEST(Handlers, ServesIpv6) {
   }
   Client c(s->port(), "::1");
   c.send("GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
-  const auto r = c.read_reply();
+  const auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "v6");
 }

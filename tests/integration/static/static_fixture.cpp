@@ -48,26 +48,6 @@ void StaticTree::set_mtime(const std::string& relative, long seconds) const {
   }
 }
 
-std::optional<HttpResponse> request(std::uint16_t port, std::string_view method, std::string_view target,
-                                    const std::vector<std::string>& headers) {
-  Client client(port);
-  std::vector<std::string> fields = headers;
-  fields.emplace_back("Connection: close");
-  client.send(make_request(method, target, fields));
-  return client.read_response(5s, method == "HEAD");
-}
-
-std::optional<HttpResponse> get(std::uint16_t port, std::string_view target,
-                                const std::vector<std::string>& headers) {
-  return request(port, "GET", target, headers);
-}
-
-std::string raw_exchange(std::uint16_t port, std::string_view bytes) {
-  Client client(port);
-  client.send(bytes);
-  return client.read_until_close(5s).value_or(std::string());
-}
-
 std::vector<std::string> serve_args(const StaticTree& tree, std::vector<std::string> extra) {
   std::vector<std::string> args;
   const auto given = [&extra](const char* flag) {

@@ -1,18 +1,18 @@
 #pragma once
 // Helpers for the static-file integration tests: a temporary tree with a secret file outside
-// the served root, and one-request helpers with extra header fields. Every call is bounded in
-// time (the harness's deadlines).
+// the served root, and a weft serving it. The one-request helpers (get, request, raw_exchange)
+// are in support/http_client.hpp.
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "integration/harness.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace weft::test {
 
@@ -42,19 +42,6 @@ class StaticTree {
  private:
   std::filesystem::path base_;
 };
-
-/// One request on a fresh connection (with Connection: close and `headers`); nullopt on
-/// timeout or garbage. HEAD responses are read without a body.
-[[nodiscard]] std::optional<HttpResponse> request(std::uint16_t port, std::string_view method,
-                                                  std::string_view target,
-                                                  const std::vector<std::string>& headers = {});
-/// GET shorthand.
-[[nodiscard]] std::optional<HttpResponse> get(std::uint16_t port, std::string_view target,
-                                              const std::vector<std::string>& headers = {});
-
-/// Sends `bytes` on a fresh connection and returns everything received until the server
-/// closes (empty on timeout).
-[[nodiscard]] std::string raw_exchange(std::uint16_t port, std::string_view bytes);
 
 /// A weft serving `tree` with `extra` flags, and `--loops 2 --threads 2` unless `extra` sets them.
 [[nodiscard]] std::vector<std::string> serve_args(const StaticTree& tree,

@@ -1,37 +1,21 @@
-#include "integration/harness.hpp"
+#include "support/http_client.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
-#include <regex>
-#include <sstream>
-#include <stdexcept>
 #include <system_error>
-
-extern char** environ;
 
 namespace weft::test {
 namespace {
 
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
-}
-
-int ms_left(Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(left);
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -51,223 +35,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-ExitStatus decode_status(int wstatus) {
-  ExitStatus status;
-  if (WIFEXITED(wstatus)) {
-    status.exited = true;
-    status.code = WEXITSTATUS(wstatus);
-  } else if (WIFSIGNALED(wstatus)) {
-    status.signal = WTERMSIG(wstatus);
-  }
-  return status;
-}
-
 }  // namespace
-
-std::string weft_binary() { return WEFT_BINARY; }
-
-void Fd::reset(int fd) noexcept {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-  fd_ = fd;
-}
-
-// ---------------------------------------------------------------- Process
-
-Process::Process(const std::string& program, const std::vector<std::string>& args) {
-  int out[2];
-  int err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    throw_errno("pipe2");
-  }
-  Fd out_read(out[0]);
-  Fd out_write(out[1]);
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    throw_errno("pipe2");
-  }
-  Fd err_read(err[0]);
-  Fd err_write(err[1]);
-
-  std::vector<std::string> argv_storage;
-  argv_storage.push_back(program);
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_storage) {
-    argv.push_back(arg.data());
-  }
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  // dup2 clears FD_CLOEXEC on the target; every other descriptor of ours closes on exec.
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_write.get(), STDERR_FILENO);
-
-  // The child starts with no blocked signals and default dispositions, whatever the test runner has.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty;
-  sigemptyset(&empty);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  const int rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    pid_ = -1;
-    throw std::system_error(rc, std::generic_category(), "posix_spawn " + program);
-  }
-  for (int fd : {out_read.get(), err_read.get()}) {
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  }
-  out_pipe_ = std::move(out_read);
-  err_pipe_ = std::move(err_read);
-}
-
-Process::~Process() { kill(); }
-
-void Process::pump(milliseconds timeout) {
-  pollfd fds[2];
-  nfds_t count = 0;
-  for (Fd* pipe : {&out_pipe_, &err_pipe_}) {
-    if (pipe->valid()) {
-      fds[count++] = {pipe->get(), POLLIN, 0};
-    }
-  }
-  const int rc = ::poll(fds, count, static_cast<int>(timeout.count()));
-  if (rc <= 0) {
-    return;
-  }
-  for (Fd* pipe : {&out_pipe_, &err_pipe_}) {
-    std::string& sink = pipe == &out_pipe_ ? out_ : err_;
-    while (pipe->valid()) {
-      char chunk[4096];
-      const ssize_t n = ::read(pipe->get(), chunk, sizeof chunk);
-      if (n > 0) {
-        sink.append(chunk, static_cast<std::size_t>(n));
-      } else if (n == 0) {
-        pipe->reset();  // EOF
-      } else if (errno == EINTR) {
-        continue;
-      } else {
-        if (errno != EAGAIN) {
-          pipe->reset();
-        }
-        break;
-      }
-    }
-  }
-}
-
-bool Process::try_reap() {
-  if (status_) {
-    return true;
-  }
-  int wstatus = 0;
-  const pid_t rc = ::waitpid(pid_, &wstatus, WNOHANG);
-  if (rc == pid_) {
-    status_ = decode_status(wstatus);
-    return true;
-  }
-  if (rc < 0 && errno == ECHILD) {
-    status_ = ExitStatus{};
-    return true;
-  }
-  return false;
-}
-
-std::optional<std::string> Process::read_stdout_line(milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    const auto newline = out_.find('\n', out_consumed_);
-    if (newline != std::string::npos) {
-      std::string line = out_.substr(out_consumed_, newline - out_consumed_);
-      out_consumed_ = newline + 1;
-      return line;
-    }
-    if (!out_pipe_.valid() || Clock::now() >= deadline) {
-      return std::nullopt;
-    }
-    pump(std::min<milliseconds>(milliseconds(ms_left(deadline)), 50ms));
-  }
-}
-
-void Process::send_signal(int signo) {
-  if (!try_reap()) {
-    ::kill(pid_, signo);
-  }
-}
-
-std::optional<ExitStatus> Process::wait_exit(milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!try_reap()) {
-    if (Clock::now() >= deadline) {
-      return std::nullopt;
-    }
-    pump(std::min<milliseconds>(milliseconds(ms_left(deadline)), 10ms));
-  }
-  // The child is gone: collect the rest of its output (bounded, in case something inherited the pipes).
-  const auto drain_deadline = Clock::now() + 1s;
-  while ((out_pipe_.valid() || err_pipe_.valid()) && Clock::now() < drain_deadline) {
-    pump(10ms);
-  }
-  return status_;
-}
-
-void Process::kill() {
-  if (pid_ <= 0 || try_reap()) {
-    return;
-  }
-  ::kill(pid_, SIGKILL);
-  int wstatus = 0;
-  while (::waitpid(pid_, &wstatus, 0) < 0 && errno == EINTR) {
-  }
-  status_ = decode_status(wstatus);
-}
-
-RunResult run_weft(const std::vector<std::string>& args, milliseconds timeout) {
-  Process process(weft_binary(), args);
-  RunResult result;
-  result.status = process.wait_exit(timeout);
-  process.kill();
-  result.out = process.out();
-  result.err = process.err();
-  return result;
-}
-
-// ---------------------------------------------------------------- WeftServer
-
-WeftServer::WeftServer(std::vector<std::string> args) {
-  args.insert(args.begin(), {"--port", "0"});
-  process_ = std::make_unique<Process>(weft_binary(), args);
-  // Generous: a sanitizer build starts slowly on a loaded CI machine.
-  auto line = process_->read_stdout_line(10s);
-  if (!line) {
-    process_->wait_exit(100ms);
-    throw std::runtime_error("weft did not print its listening line; stderr: " + process_->err());
-  }
-  line_ = *line;
-  static const std::regex url(R"(http://(\[[^\]]+\]|[^/:\[\]]+):([0-9]+)/)");
-  std::smatch match;
-  unsigned port = 0;
-  if (!std::regex_search(line_, match, url) ||
-      std::from_chars(match[2].first.base(), match[2].second.base(), port).ec != std::errc{} || port == 0 ||
-      port > 65535) {
-    throw std::runtime_error("no http://HOST:PORT/ in the listening line: " + line_);
-  }
-  port_ = static_cast<std::uint16_t>(port);
-}
-
-// ---------------------------------------------------------------- HTTP
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -296,25 +64,24 @@ bool HttpResponse::connection_has(std::string_view token) const {
 }
 
 Client::Client(std::uint16_t port, const std::string& host, milliseconds timeout) {
-  const bool v6 = host.find(':') != std::string::npos;
-  fd_.reset(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd_.valid()) {
-    throw_errno("socket");
-  }
   sockaddr_storage storage{};
   socklen_t length = 0;
-  if (v6) {
-    auto* addr = reinterpret_cast<sockaddr_in6*>(&storage);
-    addr->sin6_family = AF_INET6;
-    addr->sin6_port = htons(port);
-    ::inet_pton(AF_INET6, host.c_str(), &addr->sin6_addr);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    length = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
     length = sizeof(sockaddr_in6);
   } else {
-    auto* addr = reinterpret_cast<sockaddr_in*>(&storage);
-    addr->sin_family = AF_INET;
-    addr->sin_port = htons(port);
-    ::inet_pton(AF_INET, host.c_str(), &addr->sin_addr);
-    length = sizeof(sockaddr_in);
+    throw std::system_error(EINVAL, std::generic_category(), "bad host " + host);
+  }
+  fd_.reset(::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd_.valid()) {
+    throw_errno("socket");
   }
   if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     if (errno != EINPROGRESS) {
@@ -333,26 +100,31 @@ Client::Client(std::uint16_t port, const std::string& host, milliseconds timeout
   }
 }
 
-void Client::send(std::string_view bytes) {
-  const auto deadline = Clock::now() + 5s;
+bool Client::send(std::string_view bytes) {
+  auto deadline = Clock::now() + 5s;  // without progress
   while (!bytes.empty()) {
     const ssize_t n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n > 0) {
       bytes.remove_prefix(static_cast<std::size_t>(n));
+      deadline = Clock::now() + 5s;
       continue;
     }
     if (n < 0 && errno == EINTR) {
       continue;
     }
-    if (n < 0 && errno == EAGAIN) {
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       pollfd pfd{fd_.get(), POLLOUT, 0};
-      if (::poll(&pfd, 1, ms_left(deadline)) != 1) {
+      if (::poll(&pfd, 1, ms_left(deadline)) == 0) {
         throw std::system_error(ETIMEDOUT, std::generic_category(), "send");
       }
-      continue;
+      continue;  // writable, or interrupted
+    }
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+      return false;  // the peer is gone: the reads that follow tell the test what it said
     }
     throw_errno("send");
   }
+  return true;
 }
 
 void Client::shutdown_write() { ::shutdown(fd_.get(), SHUT_WR); }
@@ -459,6 +231,9 @@ std::optional<HttpResponse> Client::read_response(milliseconds timeout, bool hea
           return std::nullopt;
         }
       }
+      if (buffer_.compare(size, 2, "\r\n") != 0) {
+        return std::nullopt;  // the chunk's data is not followed by CRLF
+      }
       response.body.append(buffer_, 0, size);
       buffer_.erase(0, size + 2);
     }
@@ -503,8 +278,12 @@ std::optional<std::string> Client::read_until_close(milliseconds timeout) {
 }
 
 bool Client::closed_within(milliseconds timeout) {
-  const auto before = buffer_.size();
-  return read_until_close(timeout).has_value() && before == 0;
+  const bool nothing_pending = buffer_.empty();
+  const auto deadline = Clock::now() + timeout;
+  bool eof = false;
+  while (fill(deadline, &eof)) {
+  }
+  return eof && nothing_pending;
 }
 
 std::string make_request(std::string_view method, std::string_view target,
@@ -518,11 +297,31 @@ std::string make_request(std::string_view method, std::string_view target,
   return request;
 }
 
-std::optional<HttpResponse> fetch(std::uint16_t port, std::string_view target, std::string_view method,
-                                  const std::string& host, milliseconds timeout) {
+std::optional<HttpResponse> request(std::uint16_t port, std::string_view method, std::string_view target,
+                                    const std::vector<std::string>& headers, const std::string& host,
+                                    milliseconds timeout) {
   Client client(port, host);
-  client.send(make_request(method, target, {"Connection: close"}));
+  std::vector<std::string> fields = headers;
+  fields.emplace_back("Connection: close");
+  client.send(make_request(method, target, fields));
   return client.read_response(timeout, method == "HEAD");
+}
+
+std::optional<HttpResponse> get(std::uint16_t port, std::string_view target,
+                                const std::vector<std::string>& headers) {
+  return request(port, "GET", target, headers);
+}
+
+std::optional<HttpResponse> roundtrip(std::uint16_t port, std::string_view raw_request) {
+  Client client(port);
+  client.send(raw_request);
+  return client.read_response();
+}
+
+std::string raw_exchange(std::uint16_t port, std::string_view bytes) {
+  Client client(port);
+  client.send(bytes);
+  return client.read_until_close(5s).value_or(std::string());
 }
 
 bool ipv6_loopback_available() {
@@ -534,16 +333,6 @@ bool ipv6_loopback_available() {
   addr.sin6_family = AF_INET6;
   addr.sin6_addr = in6addr_loopback;
   return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
 }
 
 }  // namespace weft::test

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers of the hostile-client stress tests: many raw loopback connections, the server's
-// resources read from /proc, latency percentiles. Every wait is bounded. Builds on the
-// integration harness (Process, WeftServer, Client, fetch).
+// resources read from /proc, latency percentiles. Every wait is bounded. Builds on
+// support/process.hpp and support/http_client.hpp (WeftServer, Client, request).
 
 #include <sys/types.h>
 
@@ -13,7 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "integration/harness.hpp"
+#include "support/deadline.hpp"
+#include "support/fd.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/resources.hpp"
 
 namespace weft::stress {
 
@@ -21,16 +25,13 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using test::Fd;
 
-/// Raises this process's soft RLIMIT_NOFILE to at least `wanted` (capped at the hard limit);
-/// returns the soft limit now in force.
-std::size_t raise_fd_limit(std::size_t wanted);
-
-/// The server process's resident set (VmRSS) in KiB; 0 if it is gone.
-[[nodiscard]] long rss_kib(pid_t pid);
-/// utime + stime of `pid` in clock ticks (sysconf(_SC_CLK_TCK) per second).
-[[nodiscard]] long cpu_ticks(pid_t pid);
-/// Descriptors open in `pid` (entries of /proc/PID/fd).
-[[nodiscard]] std::size_t open_fds(pid_t pid);
+// The /proc figures (support/resources.hpp) and wait_for (support/deadline.hpp), as the stress
+// tests have always called them.
+using test::cpu_ticks;
+using test::open_fds;
+using test::raise_fd_limit;
+using test::rss_kib;
+using test::wait_for;
 
 /// Opens `count` TCP connections to 127.0.0.1:`port`, `batch` at a time, waiting (bounded) for
 /// each batch to be established. Non-blocking sockets; `rcvbuf` > 0 sets SO_RCVBUF before
@@ -70,17 +71,6 @@ struct Timed {
 
 /// The `p`-th percentile (0-100) of `values` (nearest rank); 0 for none.
 [[nodiscard]] double percentile(std::vector<double> values, double p);
-
-/// Polls `done` every 20 ms until it is true or `timeout` passes; returns its last value.
-template <typename Pred>
-bool wait_for(Pred done, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 /// The port in weft's "weft listening on http://HOST:PORT/" line; 0 if none.
 [[nodiscard]] std::uint16_t port_of(const std::string& listening_line);

@@ -7,15 +7,19 @@
 #include <chrono>
 #include <csignal>
 
-#include "integration/harness.hpp"
+#include "support/process.hpp"
 
-namespace weft::stress {
+namespace weft::test {
 
-inline void expect_clean_exit(test::Process& weft) {
+inline void expect_clean_exit(Process& weft) {
   weft.send_signal(SIGTERM);
   const auto status = weft.wait_exit(std::chrono::seconds(10));
   ASSERT_TRUE(status && status->exited) << weft.err();
   EXPECT_EQ(status->code, 0) << weft.err();
 }
 
+}  // namespace weft::test
+
+namespace weft::stress {
+using test::expect_clean_exit;
 }  // namespace weft::stress
