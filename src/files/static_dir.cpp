@@ -51,12 +51,6 @@ int status_for_errno(int err) noexcept {
   }
 }
 
-bool same_file(const struct stat& a, const struct stat& b) noexcept {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mode == b.st_mode &&
-         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
-}
-
 std::string child(const std::string& relative, std::string_view name) {
   if (relative == ".") return std::string(name);
   std::string out = relative;
@@ -94,7 +88,7 @@ std::size_t cache_capacity(std::size_t wanted) noexcept {
 }  // namespace
 
 StaticDir::StaticDir(std::string prefix, const std::string& directory, StaticOptions options,
-                     ResolveMode mode)
+                     ResolveMode mode, Watching watching)
     : prefix_(std::move(prefix)), options_(std::move(options)) {
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
   if (!prefix_.empty() && prefix_.front() != '/') {
@@ -126,10 +120,16 @@ StaticDir::StaticDir(std::string prefix, const std::string& directory, StaticOpt
       openat2_ = false;
       break;
   }
-  if (const std::size_t capacity = cache_capacity(options_.open_file_cache_entries); capacity > 0) {
-    cache_ = std::make_unique<OpenFileCache>(capacity);
-  }
+  const std::size_t capacity = cache_capacity(options_.open_file_cache_entries);
+  if (capacity > 0) cache_ = std::make_unique<OpenFileCache>(capacity);
   listing_handler_ = [this](const Request& request) { return list(request); };
+  if (cache_ && watching == Watching::kAuto) {
+    // A cached path needs its directories watched, so there are never more directories worth
+    // watching than entries.
+    watch_ = std::make_unique<DirWatch>(
+        root_.get(), capacity, [this](std::optional<std::string_view> relative) { changed(relative); });
+    if (!watch_->active()) watch_.reset();
+  }
 }
 
 StaticDir::~StaticDir() = default;
@@ -142,6 +142,10 @@ bool StaticDir::covers(std::string_view path) const noexcept {
 }
 
 std::shared_ptr<const FileEntry> StaticDir::resolve(const std::string& relative) const {
+  // Generation first, then the watches, then the resolution: a change after the watches exist
+  // is reported, and a report after the generation was read keeps a stale result out.
+  const std::uint64_t since = cache_ ? cache_->generation() : 0;
+  const bool covered = watch_ && watch_->watch_path(relative);
   const Symlinks symlinks = options_.follow_symlinks_outside ? Symlinks::kFollowAnywhere : Symlinks::kBeneath;
   Opened opened = openat2_ ? open_beneath_openat2(root_.get(), relative, symlinks)
                            : open_beneath_by_components(root_.get(), relative, symlinks);
@@ -150,6 +154,19 @@ std::shared_ptr<const FileEntry> StaticDir::resolve(const std::string& relative)
   if (entry->error == 0 && ::fstat(opened.fd.get(), &entry->info) != 0) entry->error = errno;
   if (entry->error == 0 && S_ISREG(entry->info.st_mode)) {
     entry->file = std::make_shared<const net::UniqueFd>(std::move(opened.fd));
+  }
+  // Not watched, so checked on use: a path through a symlink (its target may change in any
+  // directory), and a file with other names (written through one of them, in a directory that
+  // need not be watched, it sends no event here).
+  entry->watched = covered && !opened.via_symlink &&
+                   (entry->error != 0 || !S_ISREG(entry->info.st_mode) || entry->info.st_nlink <= 1);
+  entry->checked_ns.store(steady_ns(), std::memory_order_relaxed);
+  if (cache_) {
+    if (entry->watched) {
+      (void)cache_->store_if_current(relative, entry, since);  // else: served once, not kept
+    } else {
+      cache_->store(relative, entry);
+    }
   }
   return entry;
 }
@@ -160,13 +177,14 @@ bool StaticDir::unchanged(const FileEntry& entry, const std::string& relative) c
   struct stat now {};
   const int rc = ::fstatat(root_.get(), relative.c_str(), &now, 0);
   if (entry.error != 0) return rc != 0 && errno == entry.error;
-  return rc == 0 && same_file(now, entry.info);
+  return rc == 0 && entry.same_as(now);
 }
 
 std::shared_ptr<const FileEntry> StaticDir::open(const std::string& relative) const {
-  const std::int64_t now = steady_ns();
   if (cache_) {
     if (auto cached = cache_->find(relative)) {
+      if (cached->watched) return cached;  // dropped by changed() when its path changes
+      const std::int64_t now = steady_ns();
       const std::int64_t age = now - cached->checked_ns.load(std::memory_order_relaxed);
       if (age < std::chrono::nanoseconds(options_.revalidate_after).count()) return cached;
       if (unchanged(*cached, relative)) {
@@ -175,10 +193,30 @@ std::shared_ptr<const FileEntry> StaticDir::open(const std::string& relative) co
       }
     }
   }
-  auto fresh = resolve(relative);
-  fresh->checked_ns.store(now, std::memory_order_relaxed);
-  if (cache_) cache_->store(relative, fresh);
-  return fresh;
+  return resolve(relative);
+}
+
+std::shared_ptr<const FileEntry> StaticDir::confirm(const std::string& relative,
+                                                    std::shared_ptr<const FileEntry> entry) const {
+  if (!cache_ || entry->error != 0 || !entry->file || entry->descriptor_current()) return entry;
+  cache_->erase(relative);
+  return resolve(relative);
+}
+
+void StaticDir::changed(std::optional<std::string_view> relative) const {
+  if (!relative) {
+    cache_->invalidate_all();
+    return;
+  }
+  cache_->invalidate(*relative);
+  // A precompressed sibling appearing or going changes the answer for the file itself (its
+  // Vary field, the variants it offers), and that answer may be prepared.
+  for (const Coding c : {Coding::kBrotli, Coding::kZstd, Coding::kGzip}) {
+    const std::string_view suffix = coding_suffix(c);
+    if (relative->size() > suffix.size() && relative->ends_with(suffix)) {
+      cache_->invalidate(relative->substr(0, relative->size() - suffix.size()));
+    }
+  }
 }
 
 StaticDir::Lookup StaticDir::lookup(std::string_view path, std::string_view query) const {
@@ -244,18 +282,38 @@ http::Route StaticDir::serve(const http::RequestHead& head, std::string_view pat
     return route;
   }
   Lookup found = lookup(path, head.query);
+  if (found.status == 200 && !found.listing) {
+    const FastResponse* fast = fast_response(*this, found.relative, *found.file);
+    const bool plain = fast != nullptr && is_plain_request(head, fast->has_variants);
+    if (plain && fast->body_in_memory) {
+      // Head and bytes were taken together: whole, even if the file changed a moment ago.
+      route.prepared = &fast->prepared;
+      route.owner = std::move(found.file);  // keeps `prepared` alive until it is queued
+      return route;
+    }
+    // The body will be read from the descriptor: it must still hold what found.file describes.
+    if (cache_ && !found.file->descriptor_current()) {
+      cache_->erase(found.relative);
+      return serve_found(head, path, lookup(path, head.query), not_found);
+    }
+    if (plain) {
+      route.prepared = &fast->prepared;
+      route.body.push_back(fast->file_part);
+      route.owner = std::move(found.file);
+      return route;
+    }
+  }
+  return serve_found(head, path, std::move(found), not_found);
+}
+
+http::Route StaticDir::serve_found(const http::RequestHead& head, std::string_view path, Lookup found,
+                                   const Response& not_found) const {
+  http::Route route;
   switch (found.status) {
     case 200:
       if (found.listing) {
         route.kind = http::Route::Kind::kHandle;
         route.handler = &listing_handler_;
-        return route;
-      }
-      if (const FastResponse* fast = fast_response(*this, found.relative, *found.file);
-          fast != nullptr && is_plain_request(head, fast->has_variants)) {
-        route.prepared = &fast->prepared;
-        if (!fast->body_in_memory) route.body.push_back(fast->file_part);
-        route.owner = std::move(found.file);  // keeps `prepared` alive until it is queued
         return route;
       }
       return file_response(*this, head, found.relative, std::move(found.file));
@@ -276,13 +334,15 @@ http::Route StaticDir::not_found_route(const http::RequestHead& head, std::strin
   if (options_.spa) {
     const std::string_view last = path.substr(path.rfind('/') + 1);
     if (last.find('.') == std::string_view::npos) {
-      auto index = open(std::string(kIndex));
+      const std::string index_path(kIndex);
+      auto index = confirm(index_path, open(index_path));
       if (index->error == 0 && S_ISREG(index->info.st_mode)) {
-        return file_response(*this, head, std::string(kIndex), std::move(index));
+        return file_response(*this, head, index_path, std::move(index));
       }
     }
   }
-  auto page = open(std::string(kNotFoundPage));
+  const std::string page_path(kNotFoundPage);
+  auto page = confirm(page_path, open(page_path));
   if (page->error == 0 && S_ISREG(page->info.st_mode)) {
     return plain_file_response(404, detail::mime_type_for(kNotFoundPage), page);
   }

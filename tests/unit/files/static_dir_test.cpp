@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -16,6 +18,7 @@ namespace fs = std::filesystem;
 using weft::StaticOptions;
 using weft::files::ResolveMode;
 using weft::files::StaticDir;
+using weft::files::Watching;
 
 // A tree under a fresh temp dir:
 //   outside/secret.txt                 (outside the served root)
@@ -57,8 +60,34 @@ class StaticDirTest : public testing::TestWithParam<ResolveMode> {
     return out;
   }
 
-  [[nodiscard]] StaticDir make(const std::string& prefix = "/", StaticOptions options = {}) const {
-    return StaticDir(prefix, (base_ / "root").string(), std::move(options), GetParam());
+  [[nodiscard]] StaticDir make(const std::string& prefix = "/", StaticOptions options = {},
+                               Watching watching = Watching::kAuto) const {
+    return StaticDir(prefix, (base_ / "root").string(), std::move(options), GetParam(), watching);
+  }
+
+  // Replaces root/`relative` the way rsync and deploy tools do: a new file renamed over it.
+  void replace(const std::string& relative, const std::string& text) const {
+    write(base_ / "root" / (relative + ".tmp"), text);
+    fs::rename(base_ / "root" / (relative + ".tmp"), base_ / "root" / relative);
+  }
+
+  // Looks `path` up until it reads `want` (a report comes a moment after the change), at most 2 s.
+  static std::string eventually(const StaticDir& dir, const std::string& path, const std::string& want) {
+    std::string got;
+    for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+         std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(std::chrono::milliseconds(1))) {
+      const auto found = dir.lookup(path);
+      got = std::to_string(found.status);
+      if (found.status == 200 && found.file && found.file->file) {
+        // A stale entry may describe more bytes than the file holds now: no EXPECT here.
+        got.assign(static_cast<std::size_t>(found.file->info.st_size), '\0');
+        const ssize_t n = ::pread(found.file->file->get(), got.data(), got.size(), 0);
+        got.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+      }
+      if (got == want) break;
+    }
+    return got;
   }
 
   fs::path base_;
@@ -182,23 +211,116 @@ TEST_P(StaticDirTest, SymlinkedDirectoriesResolveBeneathTheRoot) {
   EXPECT_EQ(read_all(in), "page");
 }
 
-TEST_P(StaticDirTest, CacheSeesAnEditedAndADeletedFileAfterRevalidation) {
-  StaticOptions options;
-  options.revalidate_after = std::chrono::milliseconds(0);  // check on every lookup
-  const StaticDir dir = make("/", options);
+// Without inotify (kOff, as when it is unavailable) every entry is checked on use: each kind of
+// change is seen by the very next lookup.
+TEST_P(StaticDirTest, UnwatchedEntriesSeeEveryChangeAtTheNextLookup) {
+  const StaticDir dir = make("/", {}, Watching::kOff);
+  EXPECT_EQ(dir.watch(), nullptr);
   ASSERT_EQ(read_all(dir.lookup("/a.txt")), "alpha");
-  {
-    // A new file renamed over the old one (how editors and deploys replace files).
-    write(base_ / "root" / "a.tmp", "changed!");
-    fs::rename(base_ / "root" / "a.tmp", base_ / "root" / "a.txt");
-  }
-  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "changed!");
+  replace("a.txt", "replaced");
+  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "replaced");
+  write(base_ / "root" / "a.txt", "grown in place");
+  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "grown in place");
+  write(base_ / "root" / "a.txt", "GROWN IN PLACE");  // same size, new bytes, new mtime
+  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "GROWN IN PLACE");
+  fs::resize_file(base_ / "root" / "a.txt", 5);
+  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "GROWN");
+  ASSERT_EQ(read_all(dir.lookup("/inside")), "GROWN");
+  fs::remove(base_ / "root" / "inside");
+  fs::create_symlink("sub/page.html", base_ / "root" / "inside");
+  EXPECT_EQ(read_all(dir.lookup("/inside")), "page");
+  ASSERT_EQ(read_all(dir.lookup("/sub/page.html")), "page");
+  fs::rename(base_ / "root" / "sub", base_ / "root" / "old-sub");
+  fs::create_directories(base_ / "root" / "sub");
+  write(base_ / "root" / "sub" / "page.html", "new tree");
+  EXPECT_EQ(read_all(dir.lookup("/sub/page.html")), "new tree");
   fs::remove(base_ / "root" / "a.txt");
   EXPECT_EQ(dir.lookup("/a.txt").status, 404);
 }
 
+// With inotify, a watched entry is used without any check and dropped when a change is
+// reported, a moment after it happens.
+TEST_P(StaticDirTest, WatchedEntriesAreDroppedWhenTheirPathChanges) {
+  const StaticDir dir = make();
+  ASSERT_NE(dir.watch(), nullptr) << "inotify unavailable here";
+  const auto first = dir.lookup("/sub/page.html");
+  ASSERT_EQ(read_all(first), "page");
+  EXPECT_TRUE(first.file->watched);
+  EXPECT_EQ(dir.lookup("/sub/page.html").file.get(), first.file.get()) << "a hot file is not opened again";
+
+  replace("sub/page.html", "replaced");
+  EXPECT_EQ(eventually(dir, "/sub/page.html", "replaced"), "replaced");
+  write(base_ / "root" / "sub" / "page.html", "grown in place");
+  EXPECT_EQ(eventually(dir, "/sub/page.html", "grown in place"), "grown in place");
+  write(base_ / "root" / "sub" / "page.html", "GROWN IN PLACE");
+  EXPECT_EQ(eventually(dir, "/sub/page.html", "GROWN IN PLACE"), "GROWN IN PLACE");
+  fs::resize_file(base_ / "root" / "sub" / "page.html", 5);
+  EXPECT_EQ(eventually(dir, "/sub/page.html", "GROWN"), "GROWN");
+  // The directory renamed away and another put in its place.
+  fs::rename(base_ / "root" / "sub", base_ / "root" / "old-sub");
+  fs::create_directories(base_ / "root" / "sub");
+  write(base_ / "root" / "sub" / "page.html", "new tree");
+  EXPECT_EQ(eventually(dir, "/sub/page.html", "new tree"), "new tree");
+  EXPECT_EQ(eventually(dir, "/old-sub/page.html", "GROWN"), "GROWN");
+  fs::remove(base_ / "root" / "sub" / "page.html");
+  EXPECT_EQ(eventually(dir, "/sub/page.html", "404"), "404");
+  write(base_ / "root" / "sub" / "page.html", "back");
+  EXPECT_EQ(eventually(dir, "/sub/page.html", "back"), "back");
+  // A directory that gains an index.html stops being listed.
+  EXPECT_TRUE(dir.lookup("/empty/").listing);
+  write(base_ / "root" / "empty" / "index.html", "indexed");
+  EXPECT_EQ(eventually(dir, "/empty/", "indexed"), "indexed");
+}
+
+// What inotify cannot vouch for is checked on use, so even with watching on it is seen at once.
+TEST_P(StaticDirTest, PathsThroughSymlinksAndHardLinkedFilesAreCheckedOnUse) {
+  fs::create_hard_link(base_ / "root" / "a.txt", base_ / "root" / "sub" / "twin.txt");
+  const StaticDir dir = make();
+  ASSERT_NE(dir.watch(), nullptr) << "inotify unavailable here";
+  const auto link = dir.lookup("/inside");
+  ASSERT_EQ(read_all(link), "alpha");
+  EXPECT_FALSE(link.file->watched);
+  const auto twin = dir.lookup("/sub/twin.txt");
+  ASSERT_EQ(read_all(twin), "alpha");
+  EXPECT_FALSE(twin.file->watched);
+  EXPECT_EQ(dir.lookup("/escape").status, 404);
+  EXPECT_TRUE(dir.lookup("/missing").file == nullptr);
+
+  // Written through the other name, in a directory whose events say nothing of "sub/twin.txt".
+  write(base_ / "root" / "a.txt", "ALPHA");
+  EXPECT_EQ(read_all(dir.lookup("/sub/twin.txt")), "ALPHA");
+  EXPECT_EQ(read_all(dir.lookup("/inside")), "ALPHA");
+  fs::remove(base_ / "root" / "inside");
+  fs::create_symlink("sub/page.html", base_ / "root" / "inside");
+  EXPECT_EQ(read_all(dir.lookup("/inside")), "page");
+}
+
+// confirm() closes the moment between a change and its report for answers sent from the
+// descriptor: one fstat shows an edited, replaced or deleted file at once.
+TEST_P(StaticDirTest, ConfirmSeesAChangeBeforeItIsReported) {
+  const StaticDir dir = make();
+  auto found = dir.lookup("/a.txt");
+  ASSERT_EQ(read_all(found), "alpha");
+  EXPECT_EQ(dir.confirm("a.txt", found.file), found.file) << "unchanged: the same entry";
+
+  write(base_ / "root" / "a.txt", "ALPHA");  // same size
+  auto now = dir.confirm("a.txt", found.file);
+  ASSERT_NE(now, found.file);
+  std::string bytes(static_cast<std::size_t>(now->info.st_size), '\0');
+  ASSERT_EQ(::pread(now->file->get(), bytes.data(), bytes.size(), 0), 5);
+  EXPECT_EQ(bytes, "ALPHA");
+
+  replace("a.txt", "replaced!");
+  now = dir.confirm("a.txt", now);
+  EXPECT_EQ(now->info.st_size, 9);
+
+  fs::remove(base_ / "root" / "a.txt");
+  now = dir.confirm("a.txt", now);
+  EXPECT_EQ(now->error, ENOENT);
+}
+
 TEST_P(StaticDirTest, CacheServesAHotFileWithoutReopeningIt) {
-  const StaticDir dir = make();  // revalidate_after 1 s
+  const StaticDir dir = make();
   const auto first = dir.lookup("/a.txt");
   const auto second = dir.lookup("/a.txt");
   ASSERT_EQ(first.status, 200);
