@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -62,7 +63,8 @@ std::string child(std::string_view directory, std::string_view name) {
 DirWatch::DirWatch(int root, std::size_t max_watches, Changed changed)
     : proc_root_("/proc/self/fd/" + std::to_string(root)),
       max_watches_(max_watches),
-      changed_(std::move(changed)) {
+      changed_(std::move(changed)),
+      buffer_(std::size_t{16} * 1024) {
   inotify_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!inotify_ || !wake_ || max_watches_ == 0) return;
@@ -151,27 +153,53 @@ void DirWatch::drop_locked(std::string_view directory) {
   for (auto it = by_path_.lower_bound(low); it != by_path_.end() && it->first < high;) it = remove(it);
 }
 
-void DirWatch::run() {
+void DirWatch::catch_up() {
+  if (!active()) return;
+  int pending = 0;
+  // Nothing queued and nothing being applied: every change so far has been applied. (The
+  // thread counts itself in before it takes events off the queue, so a queue found empty
+  // while it holds them shows as in_flight_.)
+  if (::ioctl(inotify_.get(), FIONREAD, &pending) == 0 && pending == 0 &&
+      in_flight_.load(std::memory_order_seq_cst) == 0) {
+    return;
+  }
+  const std::lock_guard lock(drain_mutex_);
+  drain_locked();
+}
+
+void DirWatch::drain_locked() noexcept {
   try {
-    std::vector<char> buffer(std::size_t{64} * 1024);  // hundreds of events per read
     for (;;) {
-      std::array<pollfd, 2> fds{{{inotify_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}}};
-      if (::poll(fds.data(), fds.size(), -1) < 0) {
-        if (errno == EINTR) continue;
-        fail();
-        return;
+      const ssize_t n = ::read(inotify_.get(), buffer_.data(), buffer_.size());
+      if (n > 0) {
+        process(buffer_.data(), static_cast<std::size_t>(n));
+        continue;
       }
-      if (fds[1].revents != 0) return;
-      const ssize_t n = ::read(inotify_.get(), buffer.data(), buffer.size());
-      if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
-        fail();
-        return;
-      }
-      process(buffer.data(), static_cast<std::size_t>(n));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      fail();
+      return;
     }
-  } catch (...) {  // out of memory: nothing is reported any more, so nothing may rely on it
+  } catch (...) {  // out of memory, events taken off the queue and lost: trust nothing
     fail();
+  }
+}
+
+void DirWatch::run() {
+  while (active()) {
+    std::array<pollfd, 2> fds{{{inotify_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}}};
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      fail();
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    in_flight_.fetch_add(1, std::memory_order_seq_cst);
+    {
+      const std::lock_guard lock(drain_mutex_);
+      drain_locked();
+    }
+    in_flight_.fetch_sub(1, std::memory_order_seq_cst);
   }
 }
 

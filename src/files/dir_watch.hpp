@@ -4,22 +4,27 @@
 /// so that a cached entry can be used with no system call and still be dropped as soon as the
 /// file system changes what its path names. Internal, not public API.
 ///
-/// Why inotify and not a check per request: one fstat or statx costs 5-18% of the CPU time of
-/// a small keep-alive request (measured with bench/compare), while a watched entry costs nothing
-/// until something changes. What inotify cannot report (a change made on another machine of a
-/// network file system, a write through a hard link in an unwatched directory) is left to a
-/// check per request: watch_path() refuses those paths.
+/// Why inotify: a cached entry must never outlive what its path names, and checking the path
+/// on every request (one fstatat, plus a path walk) cost 18% of the CPU time of a small
+/// keep-alive request on bench/compare. A watched entry needs no check of its own: all the
+/// changes to every watched path arrive on one queue, and catch_up() looks at that queue once
+/// per request (one ioctl) and applies what is there. The thread only keeps the queue short;
+/// it cannot be relied on alone, because a request can reach a loop before the thread is
+/// scheduled after a change (measured: the request won most of the time when the writer and the
+/// client are the same process on a busy 2-core machine).
 ///
-/// One inotify instance and one thread per static directory. The thread sleeps in poll() and
-/// reports, for each event, the relative path it concerns; a directory's path stands for
-/// everything below it too. Watches are added by the threads that resolve paths, before they
-/// resolve, and removed when their directory goes away or is renamed. The report comes a
-/// scheduling delay after the change (microseconds when a core is free), so a path used in that
-/// delay may still give the previous state: whole, since the caller keeps each state's bytes
-/// with its own metadata.
+/// What inotify cannot report (a change on another machine of a network file system, a write
+/// through a hard link in an unwatched directory) is left to a check per use: watch_path()
+/// refuses those paths, and the caller checks them.
 ///
-/// Thread safety: watch_path() and watches() from any thread at once; `changed` runs on the
-/// watch's thread, never under a lock of the watch.
+/// One inotify instance and one thread per static directory. Each event is reported as the
+/// relative path it concerns; a directory's path stands for everything below it too. Watches
+/// are added by the threads that resolve paths, before they resolve, and removed when their
+/// directory goes away or is renamed.
+///
+/// Thread safety: watch_path(), catch_up() and watches() from any thread at once; `changed`
+/// runs on whichever thread applies the event (the watch's own, or one in catch_up()), never
+/// under the lock that watch_path() takes, one event batch at a time.
 
 #include <atomic>
 #include <cstddef>
@@ -31,6 +36,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "net/unique_fd.hpp"
 
@@ -61,11 +67,17 @@ class DirWatch {
   /// cannot be watched (out of watches, no permission, a network or FUSE file system).
   [[nodiscard]] bool watch_path(std::string_view relative);
 
+  /// Applies every change queued so far before returning (on this thread, if the watch's own
+  /// has not yet): a change completed before the call has been reported through `changed` when
+  /// it returns. One ioctl when nothing is queued.
+  void catch_up();
+
   /// Watches held now (for tests).
   [[nodiscard]] std::size_t watches() const;
 
  private:
   void run();
+  void drain_locked() noexcept;  // under drain_mutex_: reads and applies until the queue is empty
   [[nodiscard]] int add_locked(const std::string& directory);  // 0 or an errno
   void drop_locked(std::string_view directory);                // its watch and those below it
   void process(const char* events, std::size_t length);
@@ -80,6 +92,9 @@ class DirWatch {
   mutable std::mutex mutex_;
   std::map<std::string, int, std::less<>> by_path_;  // ordered: a directory's subtree is a range
   std::unordered_map<int, std::string> by_wd_;
+  std::mutex drain_mutex_;         // one reader of the queue at a time: batches apply in order
+  std::vector<char> buffer_;       // under drain_mutex_
+  std::atomic<int> in_flight_{0};  // the thread is taking events off the queue or applying them
   std::thread thread_;
 };
 

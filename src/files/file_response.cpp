@@ -83,17 +83,8 @@ http::Route file_response(const StaticDir& dir, const http::RequestHead& head, c
     const auto accept_encoding = joined_field(head, "Accept-Encoding");
     if (accept_encoding) coding = choose_coding(std::string_view(*accept_encoding), available);
   }
-  std::shared_ptr<const FileEntry> selected = std::move(file);
-  if (coding != Coding::kIdentity) {
-    // The caller confirmed `file`; a variant is confirmed here, where it is chosen.
-    auto variant = dir.confirm(relative + std::string(coding_suffix(coding)),
-                               std::move(variants[static_cast<std::size_t>(coding)]));
-    if (variant->error == 0 && S_ISREG(variant->info.st_mode)) {
-      selected = std::move(variant);
-    } else {
-      coding = Coding::kIdentity;  // it went away a moment ago
-    }
-  }
+  const std::shared_ptr<const FileEntry> selected =
+      coding == Coding::kIdentity ? std::move(file) : variants[static_cast<std::size_t>(coding)];
   const auto size = static_cast<std::uint64_t>(selected->info.st_size);
 
   // Validators of the selected representation (RFC 9110 8.8.2.1: never after Date).

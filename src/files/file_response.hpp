@@ -24,9 +24,7 @@ class StaticDir;
 /// file `file` found at `relative` in `dir`. Headers: Content-Type (from `relative`), ETag,
 /// Last-Modified, Accept-Ranges, Cache-Control (when configured), Vary and Content-Encoding
 /// (when precompressed siblings exist), X-Content-Type-Options. The body is file parts of the
-/// shared descriptor; the connection drops it for HEAD and 304. `file` must be confirmed by the
-/// caller (StaticDir::confirm) when its body is to be sent; a precompressed variant is confirmed
-/// here.
+/// shared descriptor; the connection drops it for HEAD and 304.
 [[nodiscard]] http::Route file_response(const StaticDir& dir, const http::RequestHead& head,
                                         const std::string& relative, std::shared_ptr<const FileEntry> file);
 

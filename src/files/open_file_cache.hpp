@@ -47,8 +47,9 @@ struct FileEntry {
   /// also moves on chmod, link and unlink, and cannot be set back by the writer).
   [[nodiscard]] bool same_as(const struct stat& now) const noexcept;
   /// For a regular file: one fstat of the descriptor still shows `info`, and the file still has
-  /// a name (a file deleted or renamed over has none, and its ctime moved). The bytes sent from
-  /// the descriptor are then the ones `info` describes (unless a write is under way).
+  /// a name (a file deleted or renamed over has none, and its ctime moved). Bytes read from the
+  /// descriptor before this returned true are then the ones `info` describes (unless a write was
+  /// under way).
   [[nodiscard]] bool descriptor_current() const noexcept;
 
   int error = 0;                              ///< 0: found (see info); else the errno

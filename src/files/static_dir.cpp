@@ -196,13 +196,6 @@ std::shared_ptr<const FileEntry> StaticDir::open(const std::string& relative) co
   return resolve(relative);
 }
 
-std::shared_ptr<const FileEntry> StaticDir::confirm(const std::string& relative,
-                                                    std::shared_ptr<const FileEntry> entry) const {
-  if (!cache_ || entry->error != 0 || !entry->file || entry->descriptor_current()) return entry;
-  cache_->erase(relative);
-  return resolve(relative);
-}
-
 void StaticDir::changed(std::optional<std::string_view> relative) const {
   if (!relative) {
     cache_->invalidate_all();
@@ -220,6 +213,8 @@ void StaticDir::changed(std::optional<std::string_view> relative) const {
 }
 
 StaticDir::Lookup StaticDir::lookup(std::string_view path, std::string_view query) const {
+  // Once per request: every change completed before it is applied to the cache first.
+  if (watch_) watch_->catch_up();
   Lookup result;
   if (path.size() < prefix_.size()) return result;
   const NormalizedPath norm = normalize_path(path.substr(prefix_.size()),
@@ -282,38 +277,18 @@ http::Route StaticDir::serve(const http::RequestHead& head, std::string_view pat
     return route;
   }
   Lookup found = lookup(path, head.query);
-  if (found.status == 200 && !found.listing) {
-    const FastResponse* fast = fast_response(*this, found.relative, *found.file);
-    const bool plain = fast != nullptr && is_plain_request(head, fast->has_variants);
-    if (plain && fast->body_in_memory) {
-      // Head and bytes were taken together: whole, even if the file changed a moment ago.
-      route.prepared = &fast->prepared;
-      route.owner = std::move(found.file);  // keeps `prepared` alive until it is queued
-      return route;
-    }
-    // The body will be read from the descriptor: it must still hold what found.file describes.
-    if (cache_ && !found.file->descriptor_current()) {
-      cache_->erase(found.relative);
-      return serve_found(head, path, lookup(path, head.query), not_found);
-    }
-    if (plain) {
-      route.prepared = &fast->prepared;
-      route.body.push_back(fast->file_part);
-      route.owner = std::move(found.file);
-      return route;
-    }
-  }
-  return serve_found(head, path, std::move(found), not_found);
-}
-
-http::Route StaticDir::serve_found(const http::RequestHead& head, std::string_view path, Lookup found,
-                                   const Response& not_found) const {
-  http::Route route;
   switch (found.status) {
     case 200:
       if (found.listing) {
         route.kind = http::Route::Kind::kHandle;
         route.handler = &listing_handler_;
+        return route;
+      }
+      if (const FastResponse* fast = fast_response(*this, found.relative, *found.file);
+          fast != nullptr && is_plain_request(head, fast->has_variants)) {
+        route.prepared = &fast->prepared;
+        if (!fast->body_in_memory) route.body.push_back(fast->file_part);
+        route.owner = std::move(found.file);  // keeps `prepared` alive until it is queued
         return route;
       }
       return file_response(*this, head, found.relative, std::move(found.file));
@@ -334,15 +309,13 @@ http::Route StaticDir::not_found_route(const http::RequestHead& head, std::strin
   if (options_.spa) {
     const std::string_view last = path.substr(path.rfind('/') + 1);
     if (last.find('.') == std::string_view::npos) {
-      const std::string index_path(kIndex);
-      auto index = confirm(index_path, open(index_path));
+      auto index = open(std::string(kIndex));
       if (index->error == 0 && S_ISREG(index->info.st_mode)) {
-        return file_response(*this, head, index_path, std::move(index));
+        return file_response(*this, head, std::string(kIndex), std::move(index));
       }
     }
   }
-  const std::string page_path(kNotFoundPage);
-  auto page = confirm(page_path, open(page_path));
+  auto page = open(std::string(kNotFoundPage));
   if (page->error == 0 && S_ISREG(page->info.st_mode)) {
     return plain_file_response(404, detail::mime_type_for(kNotFoundPage), page);
   }

@@ -12,16 +12,15 @@
 ///
 /// Speed and freshness: resolutions are kept in an OpenFileCache (descriptor + fstat, or the
 /// errno), so a hot file costs no open and no fstat. A cached entry must never outlive what its
-/// path names: a response with one version's length or ETag and another's bytes would be kept
-/// by browsers and CDNs under that ETag. So inotify watches the directories on the way to every
-/// cached path (DirWatch) and drops an entry as soon as a change is reported; a path inotify
-/// cannot vouch for (through a symlink, a file with several links, a network file system, out
-/// of watches) is checked with one fstatat on every use instead. A body read from the
-/// descriptor (sendfile; everything but the prepared in-memory answer of a small file) is
-/// checked once more with one fstat just before it is used, which closes the delay between a
-/// change and its report: an answer always carries the length and validators of the bytes it
-/// sends. Only the prepared answer of a small file may, within that delay (microseconds), still
-/// be the previous version, whole.
+/// path names: an answer with one version's length or ETag and another's bytes would be kept by
+/// browsers and CDNs under that ETag, and an old version would be served after a deploy. So
+/// inotify watches the directories on the way to every cached path (DirWatch), and each
+/// request first applies the changes reported so far (one ioctl when there are none), which
+/// drops the entries they concern: whatever changed before a request arrived is seen by it. A
+/// path inotify cannot vouch for (through a symlink, a file with several links, a network file
+/// system, out of watches) is checked with one fstatat on every use instead
+/// (StaticOptions::revalidate_after). The prepared answer of a file lives in its entry and goes
+/// with it.
 ///
 /// Thread safety: after construction every const member may run on any thread at once (the
 /// loops call serve(), pool workers call list()). Not movable: the listing handler refers to it.
@@ -96,11 +95,6 @@ class StaticDir {
 
   /// The entry for `relative` (a NormalizedPath::relative), from the cache when fresh.
   [[nodiscard]] std::shared_ptr<const FileEntry> open(const std::string& relative) const;
-  /// `entry` (what open(relative) gave) when it is not a regular file or its descriptor still
-  /// shows the file it was opened as (FileEntry::descriptor_current); else, the stale entry
-  /// dropped, what `relative` names now. For an answer whose body is read from the descriptor.
-  [[nodiscard]] std::shared_ptr<const FileEntry> confirm(const std::string& relative,
-                                                         std::shared_ptr<const FileEntry> entry) const;
 
   /// How to answer `head` for decoded `path` (covered by the prefix): 200/206/304/412/416 for a
   /// file, 301, a listing (a handler route: built by list() on a pool worker), 204 for OPTIONS,
@@ -118,8 +112,6 @@ class StaticDir {
   [[nodiscard]] std::shared_ptr<const FileEntry> resolve(const std::string& relative) const;
   [[nodiscard]] bool unchanged(const FileEntry& entry, const std::string& relative) const;
   void changed(std::optional<std::string_view> relative) const;  // DirWatch's report
-  [[nodiscard]] http::Route serve_found(const http::RequestHead& head, std::string_view path, Lookup found,
-                                        const Response& not_found) const;
   [[nodiscard]] http::Route not_found_route(const http::RequestHead& head, std::string_view path,
                                             const Response& not_found) const;
 

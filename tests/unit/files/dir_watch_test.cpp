@@ -141,6 +141,20 @@ TEST_F(DirWatchTest, ADirectoryReplacedByAnotherIsReported) {
   EXPECT_TRUE(reported("d/e/f.txt"));
 }
 
+// catch_up() applies what is queued on the calling thread: a change is reported when it
+// returns, however late the watch's own thread runs.
+TEST_F(DirWatchTest, CatchUpReportsEveryQueuedChangeBeforeReturning) {
+  DirWatch watch(root_, 16, recorder());
+  ASSERT_TRUE(watch.watch_path("d/e/f.txt"));
+  for (int i = 0; i < 200; ++i) {
+    const std::string name = "d/e/n" + std::to_string(i);
+    write(name, "x");
+    watch.catch_up();
+    const std::lock_guard lock(mutex_);
+    EXPECT_NE(std::find(seen_.begin(), seen_.end(), name), seen_.end()) << name;
+  }
+}
+
 TEST_F(DirWatchTest, RefusesPathsBeyondItsBound) {
   DirWatch watch(root_, 2, recorder());
   EXPECT_FALSE(watch.watch_path("d/e/f.txt")) << "., d and d/e need three watches";
