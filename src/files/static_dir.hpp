@@ -15,7 +15,7 @@
 /// path names: an answer with one version's length or ETag and another's bytes would be kept by
 /// browsers and CDNs under that ETag, and an old version would be served after a deploy. So
 /// inotify watches the directories on the way to every cached path (DirWatch), and each
-/// request first applies the changes reported so far (one ioctl when there are none), which
+/// request first applies the changes reported so far (one epoll_wait when there are none), which
 /// drops the entries they concern: whatever changed before a request arrived is seen by it. A
 /// path inotify cannot vouch for (through a symlink, a file with several links, a network file
 /// system, out of watches) is checked with one fstatat on every use instead
