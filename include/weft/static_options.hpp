@@ -39,10 +39,16 @@ struct StaticOptions {
   /// Anchor: nginx `open_file_cache max=1000` in the usual tuning guides. Lowered at start to
   /// an eighth of RLIMIT_NOFILE so that the cache cannot starve connections of descriptors.
   std::size_t open_file_cache_entries = 1024;
-  /// A cached entry is checked against the file system (one fstatat) when older than this, so an
-  /// edited, replaced or deleted file is seen within about this long. Anchor: nginx
-  /// `open_file_cache_valid` (60 s by default; 1 s here so that edits show up at once).
-  std::chrono::milliseconds revalidate_after{1000};
+  /// Cached entries are kept fresh by inotify on the directories on the way to them, for one
+  /// cheap system call per request: an edited, replaced or deleted file, a renamed directory or
+  /// a retargeted symlink is seen by the next request. Entries inotify cannot vouch for (a path
+  /// through a symlink, a file with several hard links, a network or FUSE file system, more
+  /// directories than cache entries, inotify unavailable) are checked with one fstatat when
+  /// older than this; 0 (the default) checks them on every use, so that they too are seen by
+  /// the next request. A larger value saves that fstatat on such trees, at nginx's price for
+  /// `open_file_cache_valid` (60 s by default): within it, a file edited in place may be sent
+  /// with its old length and validators.
+  std::chrono::milliseconds revalidate_after{0};
   /// Entries shown in one listing at most (the rest is cut, and the page says so). Anchor:
   /// miniserve and static-web-server list everything; a bound keeps one request's work finite.
   std::size_t max_listing_entries = 10000;

@@ -46,19 +46,23 @@ void push_front_components(std::deque<std::string>& todo, std::string_view path)
 Opened open_beneath_openat2(int root, const std::string& relative, Symlinks symlinks) {
   open_how how{};
   how.flags = static_cast<std::uint64_t>(kOpenFlags);
-  how.resolve = RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
   if (symlinks == Symlinks::kBeneath) how.resolve |= RESOLVE_BENEATH;
-  const long fd = ::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how);
-  if (fd < 0) return failure(errno);
-  return success(static_cast<int>(fd));
+  long fd = ::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how);
+  const bool via_symlink = fd < 0 && errno == ELOOP;
+  if (via_symlink) {
+    how.resolve &= ~static_cast<std::uint64_t>(RESOLVE_NO_SYMLINKS);
+    fd = ::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how);
+  }
+  Opened opened = fd < 0 ? failure(errno) : success(static_cast<int>(fd));
+  opened.via_symlink = via_symlink;
+  return opened;
 }
 
-Opened open_beneath_by_components(int root, std::string_view relative, Symlinks symlinks) {
-  if (symlinks == Symlinks::kFollowAnywhere) {
-    const std::string path(relative.empty() ? "." : relative);
-    const int fd = ::openat(root, path.c_str(), kOpenFlags);
-    return fd < 0 ? failure(errno) : success(fd);
-  }
+namespace {
+
+// The walk of open_beneath_by_components under kBeneath; counts the symlinks it followed.
+Opened walk_beneath(int root, std::string_view relative, int& links) {
   std::deque<std::string> todo;
   push_front_components(todo, relative);
   std::vector<net::UniqueFd> dirs;  // the directories walked into; back() is the current one
@@ -66,7 +70,6 @@ Opened open_beneath_by_components(int root, std::string_view relative, Symlinks 
   net::UniqueFd last;     // O_PATH descriptor of a final non-directory
   std::string last_name;  // its name in current()
   struct stat last_info {};
-  int links = 0;
 
   while (!todo.empty()) {
     std::string name = std::move(todo.front());
@@ -117,6 +120,22 @@ Opened open_beneath_by_components(int root, std::string_view relative, Symlinks 
   if (::fstat(fd, &now) != 0 || now.st_ino != last_info.st_ino || now.st_dev != last_info.st_dev) {
     return failure(ENOENT);  // replaced between the walk and the open
   }
+  return opened;
+}
+
+}  // namespace
+
+Opened open_beneath_by_components(int root, std::string_view relative, Symlinks symlinks) {
+  if (symlinks == Symlinks::kFollowAnywhere) {
+    const std::string path(relative.empty() ? "." : relative);
+    const int fd = ::openat(root, path.c_str(), kOpenFlags);
+    Opened opened = fd < 0 ? failure(errno) : success(fd);
+    opened.via_symlink = true;
+    return opened;
+  }
+  int links = 0;
+  Opened opened = walk_beneath(root, relative, links);
+  opened.via_symlink = links > 0;
   return opened;
 }
 

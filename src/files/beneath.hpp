@@ -25,6 +25,9 @@ enum class Symlinks : std::uint8_t {
 struct Opened {
   net::UniqueFd fd;
   int error = 0;  ///< 0 when fd is valid; ENOENT, ENOTDIR, EXDEV (escapes), ELOOP, EACCES, ...
+  /// The resolution went through a symlink (or may have: kFollowAnywhere without openat2), so
+  /// what the path names can change outside the directories along the path itself.
+  bool via_symlink = false;
 };
 
 /// Flags every static open uses: read-only, close-on-exec, never a controlling terminal, and
@@ -33,7 +36,8 @@ inline constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 
 /// openat2(root, relative, kOpenFlags, resolve) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS
 /// (kBeneath) or RESOLVE_NO_MAGICLINKS only (kFollowAnywhere). ENOSYS where the kernel lacks it.
-/// `relative` as NormalizedPath::relative ("." for the root itself).
+/// `relative` as NormalizedPath::relative ("." for the root itself). Tried first with
+/// RESOLVE_NO_SYMLINKS, so that `via_symlink` is known; a path with a symlink costs a second call.
 [[nodiscard]] Opened open_beneath_openat2(int root, const std::string& relative, Symlinks symlinks);
 
 /// The fallback: walks `relative` one component at a time from `root` with
@@ -43,7 +47,7 @@ inline constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 /// ".." is never passed to the kernel, so renaming a directory during the walk cannot lift it
 /// above the root. The last component is opened with kOpenFlags | O_NOFOLLOW and must be the
 /// same inode the walk found (else ENOENT: it changed under us). Under kFollowAnywhere, a
-/// plain openat(root, relative).
+/// plain openat(root, relative), always reported `via_symlink` (it cannot tell).
 [[nodiscard]] Opened open_beneath_by_components(int root, std::string_view relative, Symlinks symlinks);
 
 /// True when openat2 works for `root` (probes with "."); false on ENOSYS, or EPERM from a seccomp

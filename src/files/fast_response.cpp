@@ -54,6 +54,9 @@ std::unique_ptr<FastResponse> build(const StaticDir& dir, const std::string& rel
     body.resize(static_cast<std::size_t>(part.length));
     const ssize_t n = ::pread(part.file->get(), body.data(), body.size(), static_cast<off_t>(part.offset));
     if (n != static_cast<ssize_t>(body.size())) return nullptr;  // shrank under us: stay on the slow path
+    // These bytes are the version entry.info describes only if the file still is that version
+    // after they were read; the answer is kept, so a mix would be served until the next change.
+    if (!entry.descriptor_current()) return nullptr;
     fast->body_in_memory = true;
   } else {
     fast->file_part = std::move(part);

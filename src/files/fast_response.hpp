@@ -7,8 +7,11 @@
 ///
 /// The rendering is the slow path's own answer (file_response() for a request without any of
 /// those fields), so the two can never disagree; only Date and Connection are added per request.
-/// A FastResponse lives inside its FileEntry, so it follows the cache's revalidation: a changed
-/// file gets a new entry and a new rendering.
+/// A FastResponse lives inside its FileEntry and goes with it: when the file changes the entry
+/// is dropped (static_dir.hpp), and the next request makes a new entry and a new rendering. Its
+/// head and in-memory body are one version: the bytes are read, then the file is checked to
+/// still be the version the head describes, since a rendering of a file edited between the
+/// open and the read would pair the old head with new bytes for as long as it is kept.
 
 #include <cstdint>
 #include <memory>

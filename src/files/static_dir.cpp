@@ -38,12 +38,6 @@ std::int64_t steady_ns() noexcept {
       .count();
 }
 
-bool same_file(const struct stat& a, const struct stat& b) noexcept {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mode == b.st_mode &&
-         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
-}
-
 std::string child(const std::string& relative, std::string_view name) {
   if (relative == ".") return std::string(name);
   std::string out = relative;
@@ -81,7 +75,7 @@ std::size_t cache_capacity(std::size_t wanted) noexcept {
 }  // namespace
 
 StaticDir::StaticDir(std::string prefix, const std::string& directory, StaticOptions options,
-                     ResolveMode mode)
+                     ResolveMode mode, Watching watching)
     : prefix_(std::move(prefix)), options_(std::move(options)) {
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
   if (!prefix_.empty() && prefix_.front() != '/') {
@@ -113,10 +107,16 @@ StaticDir::StaticDir(std::string prefix, const std::string& directory, StaticOpt
       openat2_ = false;
       break;
   }
-  if (const std::size_t capacity = cache_capacity(options_.open_file_cache_entries); capacity > 0) {
-    cache_ = std::make_unique<OpenFileCache>(capacity);
-  }
+  const std::size_t capacity = cache_capacity(options_.open_file_cache_entries);
+  if (capacity > 0) cache_ = std::make_unique<OpenFileCache>(capacity);
   listing_endpoint_.dir = this;
+  if (cache_ && watching == Watching::kAuto) {
+    // A cached path needs its directories watched, so there are never more directories worth
+    // watching than entries.
+    watch_ = std::make_unique<DirWatch>(
+        root_.get(), capacity, [this](std::optional<std::string_view> relative) { changed(relative); });
+    if (!watch_->active()) watch_.reset();
+  }
 }
 
 StaticDir::~StaticDir() = default;
@@ -129,6 +129,10 @@ bool StaticDir::covers(std::string_view path) const noexcept {
 }
 
 std::shared_ptr<const FileEntry> StaticDir::resolve(const std::string& relative) const {
+  // Generation first, then the watches, then the resolution: a change after the watches exist
+  // is reported, and a report after the generation was read keeps a stale result out.
+  const std::uint64_t since = cache_ ? cache_->generation() : 0;
+  const bool covered = watch_ && watch_->watch_path(relative);
   const Symlinks symlinks = options_.follow_symlinks_outside ? Symlinks::kFollowAnywhere : Symlinks::kBeneath;
   Opened opened = openat2_ ? open_beneath_openat2(root_.get(), relative, symlinks)
                            : open_beneath_by_components(root_.get(), relative, symlinks);
@@ -137,6 +141,19 @@ std::shared_ptr<const FileEntry> StaticDir::resolve(const std::string& relative)
   if (entry->error == 0 && ::fstat(opened.fd.get(), &entry->info) != 0) entry->error = errno;
   if (entry->error == 0 && S_ISREG(entry->info.st_mode)) {
     entry->file = std::make_shared<const net::UniqueFd>(std::move(opened.fd));
+  }
+  // Not watched, so checked on use: a path through a symlink (its target may change in any
+  // directory), and a file with other names (written through one of them, in a directory that
+  // need not be watched, it sends no event here).
+  entry->watched = covered && !opened.via_symlink &&
+                   (entry->error != 0 || !S_ISREG(entry->info.st_mode) || entry->info.st_nlink <= 1);
+  entry->checked_ns.store(steady_ns(), std::memory_order_relaxed);
+  if (cache_) {
+    if (entry->watched) {
+      (void)cache_->store_if_current(relative, entry, since);  // else: served once, not kept
+    } else {
+      cache_->store(relative, entry);
+    }
   }
   return entry;
 }
@@ -147,13 +164,14 @@ bool StaticDir::unchanged(const FileEntry& entry, const std::string& relative) c
   struct stat now {};
   const int rc = ::fstatat(root_.get(), relative.c_str(), &now, 0);
   if (entry.error != 0) return rc != 0 && errno == entry.error;
-  return rc == 0 && same_file(now, entry.info);
+  return rc == 0 && entry.same_as(now);
 }
 
 std::shared_ptr<const FileEntry> StaticDir::open(const std::string& relative) const {
-  const std::int64_t now = steady_ns();
   if (cache_) {
     if (auto cached = cache_->find(relative)) {
+      if (cached->watched) return cached;  // dropped by changed() when its path changes
+      const std::int64_t now = steady_ns();
       const std::int64_t age = now - cached->checked_ns.load(std::memory_order_relaxed);
       if (age < std::chrono::nanoseconds(options_.revalidate_after).count()) return cached;
       if (unchanged(*cached, relative)) {
@@ -162,13 +180,28 @@ std::shared_ptr<const FileEntry> StaticDir::open(const std::string& relative) co
       }
     }
   }
-  auto fresh = resolve(relative);
-  fresh->checked_ns.store(now, std::memory_order_relaxed);
-  if (cache_) cache_->store(relative, fresh);
-  return fresh;
+  return resolve(relative);
+}
+
+void StaticDir::changed(std::optional<std::string_view> relative) const {
+  if (!relative) {
+    cache_->invalidate_all();
+    return;
+  }
+  cache_->invalidate(*relative);
+  // A precompressed sibling appearing or going changes the answer for the file itself (its
+  // Vary field, the variants it offers), and that answer may be prepared.
+  for (const Coding c : {Coding::kBrotli, Coding::kZstd, Coding::kGzip}) {
+    const std::string_view suffix = coding_suffix(c);
+    if (relative->size() > suffix.size() && relative->ends_with(suffix)) {
+      cache_->invalidate(relative->substr(0, relative->size() - suffix.size()));
+    }
+  }
 }
 
 StaticDir::Lookup StaticDir::lookup(std::string_view path, std::string_view query) const {
+  // Once per request: every change completed before it is applied to the cache first.
+  if (watch_) watch_->catch_up();
   Lookup result;
   if (path.size() < prefix_.size()) return result;
   const NormalizedPath norm = normalize_path(path.substr(prefix_.size()),

@@ -10,20 +10,29 @@
 /// RESOLVE_NO_MAGICLINKS), or, where the kernel lacks openat2, by the per-component walk of
 /// beneath.hpp, so that no symlink and no concurrent rename leads outside the root (404).
 ///
-/// Speed: resolutions are kept in an OpenFileCache (descriptor + fstat, or the errno), checked
-/// again with one fstatat when older than StaticOptions::revalidate_after, so a hot file costs
-/// no open and no fstat. Within that window an edited file may be served with its old length
-/// and validators (as nginx's open_file_cache_valid).
+/// Speed and freshness: resolutions are kept in an OpenFileCache (descriptor + fstat, or the
+/// errno), so a hot file costs no open and no fstat. A cached entry must never outlive what its
+/// path names: an answer with one version's length or ETag and another's bytes would be kept by
+/// browsers and CDNs under that ETag, and an old version would be served after a deploy. So
+/// inotify watches the directories on the way to every cached path (DirWatch), and each
+/// request first applies the changes reported so far (one epoll_wait when there are none), which
+/// drops the entries they concern: whatever changed before a request arrived is seen by it. A
+/// path inotify cannot vouch for (through a symlink, a file with several links, a network file
+/// system, out of watches) is checked with one fstatat on every use instead
+/// (StaticOptions::revalidate_after). The prepared answer of a file lives in its entry and goes
+/// with it.
 ///
 /// Thread safety: after construction every const member may run on any thread at once (the
 /// loops call serve(), pool workers call list()). Not movable: the listing handler refers to it.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "exchange/endpoint.hpp"
+#include "files/dir_watch.hpp"
 #include "files/open_file_cache.hpp"
 #include "http/connection_host.hpp"
 #include "http/parser.hpp"
@@ -42,13 +51,17 @@ enum class ResolveMode : std::uint8_t {
   kComponents,  ///< the per-component fallback, forced (tests)
 };
 
+/// Whether cached entries are kept fresh by inotify; kOff checks every entry on use, as when
+/// inotify is unavailable (tests).
+enum class Watching : std::uint8_t { kAuto, kOff };
+
 class StaticDir {
  public:
   /// `prefix`: URL path it is mounted at ("/" or "/assets"); `directory`: the root. Throws
   /// std::invalid_argument when the directory cannot be opened (the message names it and says
   /// why) or `options` is invalid (cache_control with a control character, no listing entries).
   StaticDir(std::string prefix, const std::string& directory, StaticOptions options = {},
-            ResolveMode mode = ResolveMode::kAuto);
+            ResolveMode mode = ResolveMode::kAuto, Watching watching = Watching::kAuto);
   StaticDir(const StaticDir&) = delete;
   StaticDir& operator=(const StaticDir&) = delete;
   ~StaticDir();
@@ -66,6 +79,8 @@ class StaticDir {
   [[nodiscard]] bool uses_openat2() const noexcept { return openat2_; }
   /// The cache, or null when StaticOptions::open_file_cache_entries is 0.
   [[nodiscard]] const OpenFileCache* cache() const noexcept { return cache_.get(); }
+  /// The inotify watch keeping the cache fresh, or null (no cache, kOff, or inotify unavailable).
+  [[nodiscard]] const DirWatch* watch() const noexcept { return watch_.get(); }
 
   struct Lookup {
     int status = 404;  ///< 200, 301 (add a slash), 400, 403 (no permission; no listing), 404, 503
@@ -97,6 +112,7 @@ class StaticDir {
   std::string server_name_ = "weft";
   [[nodiscard]] std::shared_ptr<const FileEntry> resolve(const std::string& relative) const;
   [[nodiscard]] bool unchanged(const FileEntry& entry, const std::string& relative) const;
+  void changed(std::optional<std::string_view> relative) const;  // DirWatch's report
   [[nodiscard]] http::Route not_found_route(const http::RequestHead& head, std::string_view path,
                                             const Response& not_found) const;
 
@@ -111,6 +127,7 @@ class StaticDir {
     void start(Request request, Reply reply) const noexcept override;
   };
   ListingEndpoint listing_endpoint_;
+  std::unique_ptr<DirWatch> watch_;  // last: its thread, which uses cache_, stops first
 };
 
 }  // namespace weft::files

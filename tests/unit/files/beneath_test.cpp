@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -94,6 +95,29 @@ TEST_F(Beneath, OpensTheRootAndDirectories) {
   ASSERT_EQ(::fstat(root.fd.get(), &info), 0);
   EXPECT_TRUE(S_ISDIR(info.st_mode));
   EXPECT_EQ(open_beneath_by_components(root_, "d/e", Symlinks::kBeneath).error, 0);
+}
+
+// What a path names can change outside its own directories only through a symlink: the
+// open-file cache watches the directories of the other paths and checks these on use.
+TEST_F(Beneath, BothResolversSayWhenTheyWentThroughASymlink) {
+  for (const auto& [path, via] : {std::pair<std::string, bool>{"d/e/f.txt", false},
+                                  {"nope", false},
+                                  {"d/e/f.txt/x", false},
+                                  {"d/rel", true},
+                                  {"d/updown/f.txt", true},
+                                  {"d/escape", true},
+                                  {"self", true}}) {
+    EXPECT_EQ(open_beneath_by_components(root_, path, Symlinks::kBeneath).via_symlink, via)
+        << "fallback: " << path;
+    const Opened kernel = open_beneath_openat2(root_, path, Symlinks::kBeneath);
+    if (kernel.error != ENOSYS) {
+      EXPECT_EQ(kernel.via_symlink, via) << "openat2: " << path;
+    }
+  }
+  const Opened kernel = open_beneath_openat2(root_, "d/rel", Symlinks::kBeneath);
+  if (kernel.error != ENOSYS) {
+    EXPECT_EQ(content(kernel), "inside");  // the second try opens it
+  }
 }
 
 TEST_F(Beneath, FollowAnywhereLeavesTheRootOnPurpose) {

@@ -67,6 +67,36 @@ TEST_F(FastResponseTest, FileModifiedThisSecondWaitsForStableValidators) {
   EXPECT_EQ(files::fast_response(dir, found.relative, *found.file), nullptr);
 }
 
+// The prepared answer is kept and served without any check, so it must be one version: bytes
+// read from a file that changed after it was opened (its head describes the old version) are
+// not kept. utimensat puts the old mtime back, as `rsync --inplace -t` would; ctime still moves.
+TEST_F(FastResponseTest, NoRenderingFromAFileThatChangedAfterItWasOpened) {
+  write("c.txt", "one");
+  files::StaticDir dir("/", root_.string());
+  const auto found = dir.lookup("/c.txt");
+  ASSERT_EQ(found.status, 200);
+  write("c.txt", "two");
+  EXPECT_EQ(files::fast_response(dir, found.relative, *found.file), nullptr);
+}
+
+// A rendering goes with its entry: the next lookup after a change has a new entry, whose
+// rendering holds the new bytes.
+TEST_F(FastResponseTest, ARenderingIsReplacedWithItsEntry) {
+  write("d.txt", "first");
+  files::StaticDir dir("/", root_.string());
+  const auto found = dir.lookup("/d.txt");
+  const files::FastResponse* fast = files::fast_response(dir, found.relative, *found.file);
+  ASSERT_NE(fast, nullptr);
+  ASSERT_EQ(fast->prepared.body, "first");
+  write("d.tmp", "second!");
+  fs::rename(root_ / "d.tmp", root_ / "d.txt");
+  const auto now = dir.lookup("/d.txt");
+  const files::FastResponse* again = files::fast_response(dir, now.relative, *now.file);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->prepared.body, "second!");
+  EXPECT_EQ(fast->prepared.body, "first") << "the old rendering lives on with the old entry";
+}
+
 TEST(IsPlainRequest, AnyPreconditionOrRangeNeedsTheFullPath) {
   for (const char* field :
        {"Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "if-unmodified-since"}) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,59 @@ TEST(OpenFileCache, StaysWithinItsCapacityEvictingTheLeastRecentlyUsed) {
   for (int i = 0; i < 1000; ++i) cache.store("k" + std::to_string(i), entry(i));
   EXPECT_LE(cache.size(), OpenFileCache::kShards);
   EXPECT_NE(cache.find("k999"), nullptr);  // the latest is in
+}
+
+TEST(OpenFileCache, InvalidateDropsThePathAndEverythingBelowIt) {
+  const OpenFileCache cache(64);
+  for (const char* key : {"a", "a/b", "a/b/c.txt", "ab", "a-b", "a.txt", "b/a"}) cache.store(key, entry(0));
+  const std::uint64_t before = cache.generation();
+  cache.invalidate("a");
+  EXPECT_GT(cache.generation(), before);
+  for (const char* gone : {"a", "a/b", "a/b/c.txt"}) EXPECT_EQ(cache.find(gone), nullptr) << gone;
+  for (const char* kept : {"ab", "a-b", "a.txt", "b/a"}) EXPECT_NE(cache.find(kept), nullptr) << kept;
+  cache.invalidate_all();
+  EXPECT_EQ(cache.size(), 0U);
+}
+
+// A path resolved before a change was reported must not be stored after the report dropped the
+// path's entry: it would stay, stale, until the next change.
+TEST(OpenFileCache, AnEntryResolvedBeforeAnInvalidationIsNotStored) {
+  const OpenFileCache cache(64);
+  const std::uint64_t since = cache.generation();
+  EXPECT_TRUE(cache.store_if_current("f", entry(1), since));
+  ASSERT_NE(cache.find("f"), nullptr);
+  const std::uint64_t again = cache.generation();
+  cache.invalidate("elsewhere");  // any invalidation: the generation is the whole cache's
+  EXPECT_FALSE(cache.store_if_current("f", entry(2), again));
+  EXPECT_EQ(cache.find("f")->error, 1);
+  EXPECT_TRUE(cache.store_if_current("f", entry(3), cache.generation()));
+  EXPECT_EQ(cache.find("f")->error, 3);
+}
+
+TEST(OpenFileCache, InvalidationRacingStoresNeverLeavesAStaleEntry) {
+  // A resolver reads the generation, "resolves" (the version it read), stores if current; an
+  // invalidator publishes a new version, then invalidates. Afterwards the cache holds either
+  // nothing or the last version.
+  const OpenFileCache cache(64);
+  std::atomic<int> version{0};
+  std::atomic<bool> stop{false};
+  std::thread resolver([&] {
+    while (!stop.load()) {
+      const std::uint64_t since = cache.generation();
+      const int seen = version.load();
+      (void)cache.store_if_current("k", entry(seen), since);
+    }
+  });
+  for (int v = 1; v <= 2000; ++v) {
+    version.store(v);
+    cache.invalidate("k");
+  }
+  stop.store(true);
+  resolver.join();
+  const auto left = cache.find("k");
+  if (left) {
+    EXPECT_EQ(left->error, 2000);
+  }
 }
 
 TEST(OpenFileCache, ConcurrentUseFromManyThreads) {

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -16,6 +16,7 @@ namespace fs = std::filesystem;
 using weft::StaticOptions;
 using weft::files::ResolveMode;
 using weft::files::StaticDir;
+using weft::files::Watching;
 
 // A tree under a fresh temp dir:
 //   outside/secret.txt                 (outside the served root)
@@ -57,8 +58,15 @@ class StaticDirTest : public testing::TestWithParam<ResolveMode> {
     return out;
   }
 
-  [[nodiscard]] StaticDir make(const std::string& prefix = "/", StaticOptions options = {}) const {
-    return StaticDir(prefix, (base_ / "root").string(), std::move(options), GetParam());
+  [[nodiscard]] StaticDir make(const std::string& prefix = "/", StaticOptions options = {},
+                               Watching watching = Watching::kAuto) const {
+    return StaticDir(prefix, (base_ / "root").string(), std::move(options), GetParam(), watching);
+  }
+
+  // Replaces root/`relative` the way rsync and deploy tools do: a new file renamed over it.
+  void replace(const std::string& relative, const std::string& text) const {
+    write(base_ / "root" / (relative + ".tmp"), text);
+    fs::rename(base_ / "root" / (relative + ".tmp"), base_ / "root" / relative);
   }
 
   fs::path base_;
@@ -182,23 +190,116 @@ TEST_P(StaticDirTest, SymlinkedDirectoriesResolveBeneathTheRoot) {
   EXPECT_EQ(read_all(in), "page");
 }
 
-TEST_P(StaticDirTest, CacheSeesAnEditedAndADeletedFileAfterRevalidation) {
-  StaticOptions options;
-  options.revalidate_after = std::chrono::milliseconds(0);  // check on every lookup
-  const StaticDir dir = make("/", options);
+// Without inotify (kOff, as when it is unavailable) every entry is checked on use: each kind of
+// change is seen by the very next lookup.
+TEST_P(StaticDirTest, UnwatchedEntriesSeeEveryChangeAtTheNextLookup) {
+  const StaticDir dir = make("/", {}, Watching::kOff);
+  EXPECT_EQ(dir.watch(), nullptr);
   ASSERT_EQ(read_all(dir.lookup("/a.txt")), "alpha");
-  {
-    // A new file renamed over the old one (how editors and deploys replace files).
-    write(base_ / "root" / "a.tmp", "changed!");
-    fs::rename(base_ / "root" / "a.tmp", base_ / "root" / "a.txt");
-  }
-  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "changed!");
+  replace("a.txt", "replaced");
+  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "replaced");
+  write(base_ / "root" / "a.txt", "grown in place");
+  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "grown in place");
+  write(base_ / "root" / "a.txt", "GROWN IN PLACE");  // same size, new bytes, new mtime
+  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "GROWN IN PLACE");
+  fs::resize_file(base_ / "root" / "a.txt", 5);
+  EXPECT_EQ(read_all(dir.lookup("/a.txt")), "GROWN");
+  ASSERT_EQ(read_all(dir.lookup("/inside")), "GROWN");
+  fs::remove(base_ / "root" / "inside");
+  fs::create_symlink("sub/page.html", base_ / "root" / "inside");
+  EXPECT_EQ(read_all(dir.lookup("/inside")), "page");
+  ASSERT_EQ(read_all(dir.lookup("/sub/page.html")), "page");
+  fs::rename(base_ / "root" / "sub", base_ / "root" / "old-sub");
+  fs::create_directories(base_ / "root" / "sub");
+  write(base_ / "root" / "sub" / "page.html", "new tree");
+  EXPECT_EQ(read_all(dir.lookup("/sub/page.html")), "new tree");
   fs::remove(base_ / "root" / "a.txt");
   EXPECT_EQ(dir.lookup("/a.txt").status, 404);
 }
 
+// With inotify, a watched entry is used without any check of its own; each lookup first
+// applies the changes reported so far, so every kind of change is seen by the next lookup too.
+TEST_P(StaticDirTest, WatchedEntriesSeeEveryChangeAtTheNextLookup) {
+  const StaticDir dir = make();
+  ASSERT_NE(dir.watch(), nullptr) << "inotify unavailable here";
+  for (int round = 0; round < 20; ++round) {
+    const std::string v = std::to_string(round);
+    const auto first = dir.lookup("/sub/page.html");
+    ASSERT_EQ(first.status, 200);
+    EXPECT_TRUE(first.file->watched);
+    EXPECT_EQ(dir.lookup("/sub/page.html").file.get(), first.file.get()) << "a hot file is not opened again";
+
+    replace("sub/page.html", "replaced " + v);
+    EXPECT_EQ(read_all(dir.lookup("/sub/page.html")), "replaced " + v);
+    write(base_ / "root" / "sub" / "page.html", "grown in place " + v);
+    EXPECT_EQ(read_all(dir.lookup("/sub/page.html")), "grown in place " + v);
+    write(base_ / "root" / "sub" / "page.html", "GROWN IN PLACE " + v);  // same size
+    EXPECT_EQ(read_all(dir.lookup("/sub/page.html")), "GROWN IN PLACE " + v);
+    fs::resize_file(base_ / "root" / "sub" / "page.html", 5);
+    EXPECT_EQ(read_all(dir.lookup("/sub/page.html")), "GROWN");
+    // The directory renamed away and another put in its place.
+    const std::string old = "old-sub-" + v;
+    fs::rename(base_ / "root" / "sub", base_ / "root" / old);
+    fs::create_directories(base_ / "root" / "sub");
+    write(base_ / "root" / "sub" / "page.html", "new tree " + v);
+    EXPECT_EQ(read_all(dir.lookup("/sub/page.html")), "new tree " + v);
+    EXPECT_EQ(read_all(dir.lookup("/" + old + "/page.html")), "GROWN");
+    fs::remove(base_ / "root" / "sub" / "page.html");
+    EXPECT_EQ(dir.lookup("/sub/page.html").status, 404);
+    write(base_ / "root" / "sub" / "page.html", "back " + v);
+    EXPECT_EQ(read_all(dir.lookup("/sub/page.html")), "back " + v);
+  }
+  // A directory that gains an index.html stops being listed.
+  EXPECT_TRUE(dir.lookup("/empty/").listing);
+  write(base_ / "root" / "empty" / "index.html", "indexed");
+  EXPECT_EQ(read_all(dir.lookup("/empty/")), "indexed");
+  EXPECT_GE(dir.watch()->watches(), 2U);
+}
+
+// What inotify cannot vouch for is checked on use, so even with watching on it is seen at once.
+TEST_P(StaticDirTest, PathsThroughSymlinksAndHardLinkedFilesAreCheckedOnUse) {
+  fs::create_hard_link(base_ / "root" / "a.txt", base_ / "root" / "sub" / "twin.txt");
+  const StaticDir dir = make();
+  ASSERT_NE(dir.watch(), nullptr) << "inotify unavailable here";
+  const auto link = dir.lookup("/inside");
+  ASSERT_EQ(read_all(link), "alpha");
+  EXPECT_FALSE(link.file->watched);
+  const auto twin = dir.lookup("/sub/twin.txt");
+  ASSERT_EQ(read_all(twin), "alpha");
+  EXPECT_FALSE(twin.file->watched);
+  EXPECT_EQ(dir.lookup("/escape").status, 404);
+  EXPECT_TRUE(dir.lookup("/missing").file == nullptr);
+
+  // Written through the other name, in a directory whose events say nothing of "sub/twin.txt".
+  write(base_ / "root" / "a.txt", "ALPHA");
+  EXPECT_EQ(read_all(dir.lookup("/sub/twin.txt")), "ALPHA");
+  EXPECT_EQ(read_all(dir.lookup("/inside")), "ALPHA");
+  fs::remove(base_ / "root" / "inside");
+  fs::create_symlink("sub/page.html", base_ / "root" / "inside");
+  EXPECT_EQ(read_all(dir.lookup("/inside")), "page");
+}
+
+// The check a prepared answer's bytes get (fast_response.cpp): the descriptor still shows the
+// version the entry describes, and the file still has a name.
+TEST_P(StaticDirTest, AnEntryKnowsWhenItsDescriptorNoLongerShowsItsVersion) {
+  const StaticDir dir = make();
+  auto found = dir.lookup("/a.txt");
+  ASSERT_EQ(found.status, 200);
+  EXPECT_TRUE(found.file->descriptor_current());
+  write(base_ / "root" / "a.txt", "ALPHA");  // same size, same inode
+  EXPECT_FALSE(found.file->descriptor_current());
+  found = dir.lookup("/a.txt");
+  EXPECT_TRUE(found.file->descriptor_current());
+  replace("a.txt", "other");  // the old inode loses its name
+  EXPECT_FALSE(found.file->descriptor_current());
+  found = dir.lookup("/a.txt");
+  EXPECT_TRUE(found.file->descriptor_current());
+  fs::remove(base_ / "root" / "a.txt");
+  EXPECT_FALSE(found.file->descriptor_current());
+}
+
 TEST_P(StaticDirTest, CacheServesAHotFileWithoutReopeningIt) {
-  const StaticDir dir = make();  // revalidate_after 1 s
+  const StaticDir dir = make();
   const auto first = dir.lookup("/a.txt");
   const auto second = dir.lookup("/a.txt");
   ASSERT_EQ(first.status, 200);
