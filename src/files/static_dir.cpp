@@ -22,6 +22,7 @@
 #include "files/open_file.hpp"
 #include "files/path.hpp"
 #include "http/error_page.hpp"
+#include "net/read_epoch.hpp"
 
 namespace weft::files {
 namespace {
@@ -200,8 +201,18 @@ void StaticDir::changed(std::optional<std::string_view> relative) const {
 }
 
 StaticDir::Lookup StaticDir::lookup(std::string_view path, std::string_view query) const {
-  // Once per request: every change completed before it is applied to the cache first.
-  if (watch_) watch_->catch_up();
+  // Every change completed before the request arrived is applied to the cache first: once per
+  // read of an event-loop thread (the requests of one read arrived together), else every time.
+  if (watch_) {
+    thread_local const StaticDir* checked_dir = nullptr;
+    thread_local std::uint64_t checked_epoch = 0;
+    const std::uint64_t epoch = net::read_epoch;
+    if (epoch == 0 || checked_dir != this || checked_epoch != epoch) {
+      watch_->catch_up();
+      checked_dir = this;
+      checked_epoch = epoch;
+    }
+  }
   Lookup result;
   if (path.size() < prefix_.size()) return result;
   const NormalizedPath norm = normalize_path(path.substr(prefix_.size()),

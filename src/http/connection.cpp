@@ -16,6 +16,7 @@
 #include "core/percent.hpp"
 #include "http/error_page.hpp"
 #include "http/response_writer.hpp"
+#include "net/read_epoch.hpp"
 
 namespace weft::http {
 namespace {
@@ -247,6 +248,7 @@ long Connection::read_some() {
   const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), 0);
   if (n > 0) {
     in.commit(static_cast<std::size_t>(n));
+    ++net::read_epoch;
     // A short read drained the socket: edge-triggered epoll reports the next
     // bytes, so skip the read that would only say EAGAIN. Not after a hang-up
     // was seen: its event has passed, and only a read finds the EOF.
