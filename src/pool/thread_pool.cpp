@@ -337,14 +337,16 @@ class ThreadPool::Impl {
     }
   }
 
-  // Reads the usable CPUs again when due (at most once per kCpuRecheckNs, by one worker).
-  void recheck_cpus(std::int64_t now) noexcept {
+  // Reads the usable CPUs again when due (at most once per kCpuRecheckNs, by
+  // one worker); true when it did (which took a few microseconds).
+  bool recheck_cpus(std::int64_t now) noexcept {
     std::int64_t due = next_cpu_check_ns_.load(std::memory_order_relaxed);
     if (now < due ||
         !next_cpu_check_ns_.compare_exchange_strong(due, now + kCpuRecheckNs, std::memory_order_relaxed)) {
-      return;
+      return false;
     }
     spinner_cap_.store(spinner_cap_for(detail::usable_cpus()), std::memory_order_relaxed);
+    return true;
   }
 
   // Takes a spinner's place if fewer than spinner_cap_ workers spin.
@@ -366,8 +368,8 @@ class ThreadPool::Impl {
   // re-checks the queue (a job may have come just as the spin ended).
   bool spin_for_job(detail::Task& job, Worker& me) noexcept {
     if (spin_ns_ <= 0 || stopping_.load(std::memory_order_relaxed)) return false;
-    const std::int64_t start = now_ns();
-    recheck_cpus(start);
+    std::int64_t start = now_ns();
+    if (recheck_cpus(start)) start = now_ns();  // the re-read is not a gap in the spin
     if (!policy_.allows(start)) {
       bump(me.backed_off);
       return false;
