@@ -15,8 +15,8 @@
 //                             only core the caller needs.
 //   round_trip_loaded/<pool>  the same with 2 busy background threads in the
 //                             process (more runnable threads than CPUs).
-//   idle/<pool>               after a job, the pool idles 5 s: process CPU
-//                             time over them (idle_cpu_ms), once per run.
+//   idle/<pool>               after a job, the pool idles 5 s: the CPU time
+//                             of its threads over them (idle_cpu_ms), once.
 // Pools: weft (default options: unbounded queue), weft_q1024 (max_queued =
 // 1024, the server's setting; throughput only), seed, asio, tbb, and for the
 // round trip also weft_submit (submit() + future::get()).
@@ -34,6 +34,7 @@
 
 #include <benchmark/benchmark.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -177,6 +178,16 @@ class Watchdog {
   Watchdog(Watchdog&&) = delete;
   Watchdog& operator=(Watchdog&&) = delete;
 
+  /// CPU time of the watchdog thread so far, in ns (0 if it cannot be read).
+  [[nodiscard]] std::int64_t cpu_ns() {
+    clockid_t clock{};
+    timespec ts{};
+    if (::pthread_getcpuclockid(thread_.native_handle(), &clock) != 0 || ::clock_gettime(clock, &ts) != 0) {
+      return 0;
+    }
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(ts.tv_nsec);
+  }
+
  private:
   void loop() {
     std::unique_lock lock(mutex_);
@@ -204,6 +215,8 @@ class Watchdog {
   bool stop_ = false;
   std::thread thread_;  // last: starts after the members it uses
 };
+
+Watchdog* g_watchdog = nullptr;  // set in main while the benchmarks run
 
 /// Arms the watchdog for one benchmark run (pool start, warm-up, timed part, teardown).
 class RunGuard {
@@ -281,12 +294,23 @@ bool warm_up(benchmark::State& state, const std::string& name, Pool& pool) {
 
 double to_us(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
+std::int64_t clock_ns(clockid_t clock) {
+  timespec ts{};
+  ::clock_gettime(clock, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(ts.tv_nsec);
+}
+
 /// CPU time of the whole process (every thread, including a pool's workers
 /// while they spin), in ns: what a pool costs beyond wall time.
-std::int64_t process_cpu_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(ts.tv_nsec);
+std::int64_t process_cpu_ns() { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
+
+/// The same without the calling thread and the watchdog: the pools' threads
+/// (and anything they left running).
+std::int64_t pool_threads_cpu_ns() {
+  // The process last: the two subtracted never include time it does not.
+  const std::int64_t self = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+  const std::int64_t watchdog = g_watchdog != nullptr ? g_watchdog->cpu_ns() : 0;
+  return process_cpu_ns() - self - watchdog;
 }
 
 /// Pins every thread of the process to one CPU (the first of the calling
@@ -547,9 +571,25 @@ void bm_round_trip(benchmark::State& state, const std::string& name, Setting set
   state.counters["threads_used"] = used;
 }
 
+/// Sleeps until the threads of the process other than this one and the
+/// watchdog have used no CPU for 200 ms (at most 5 s): the threads of an
+/// earlier run (oneTBB keeps its workers) and the pool's own warm-up are done.
+void wait_until_still() {
+  constexpr auto kStep = std::chrono::milliseconds(100);
+  constexpr std::int64_t kStillNs = 20'000;  // per step: a few wake-ups at most
+  std::int64_t last = pool_threads_cpu_ns();
+  int still = 0;
+  for (int step = 0; step < 50 && still < 2; ++step) {
+    std::this_thread::sleep_for(kStep);
+    const std::int64_t now = pool_threads_cpu_ns();
+    still = now - last < kStillNs ? still + 1 : 0;
+    last = now;
+  }
+}
+
 /// A pool that has just run a job and then gets none for g_settings.idle:
-/// the process's CPU time over that span, spinning down included. The
-/// main thread sleeps; nothing else in the process runs.
+/// the CPU time of every thread but the main one (which sleeps) and the
+/// watchdog over that span, spinning down included.
 template <class Pool>
 void bm_idle(benchmark::State& state, const std::string& name) {
   std::this_thread::sleep_for(g_settings.settle);
@@ -564,13 +604,16 @@ void bm_idle(benchmark::State& state, const std::string& name) {
         state.SetIterationTime(0.0);
         continue;
       }
+      if (!g_settings.smoke) {
+        wait_until_still();
+      }
       g_completion.arm(1);
       post_counted(pool, 1);
       g_completion.wait();
-      const std::int64_t cpu_start = process_cpu_ns();
+      const std::int64_t cpu_start = pool_threads_cpu_ns();
       const Clock::time_point start = Clock::now();
       std::this_thread::sleep_for(g_settings.idle);
-      cpu_ns += process_cpu_ns() - cpu_start;
+      cpu_ns += pool_threads_cpu_ns() - cpu_start;
       state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
       ok = batch_ok(state, name);
     }
@@ -706,8 +749,10 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("mode", g_settings.smoke ? "smoke" : "full");
 
   {
-    const Watchdog watchdog;
+    Watchdog watchdog;
+    g_watchdog = &watchdog;
     benchmark::RunSpecifiedBenchmarks();
+    g_watchdog = nullptr;
   }
   benchmark::Shutdown();
   if (g_failed.load()) {
