@@ -9,6 +9,14 @@
 //   empty_2_producers/<pool>  the same N from two producer threads (N/2 each).
 //   round_trip/<pool>         post one job, wait until it ran, repeated; the
 //                             per-trip samples give median_us and p99_us.
+//   round_trip_pinned/<pool>  the same with every thread of the process pinned
+//                             to one CPU, as under `taskset -c 0`: a one-CPU
+//                             container, where a spinning worker holds the
+//                             only core the caller needs.
+//   round_trip_loaded/<pool>  the same with 2 busy background threads in the
+//                             process (more runnable threads than CPUs).
+//   idle/<pool>               after a job, the pool idles 5 s: the CPU time
+//                             of its threads over them (idle_cpu_ms), once.
 // Pools: weft (default options: unbounded queue), weft_q1024 (max_queued =
 // 1024, the server's setting; throughput only), seed, asio, tbb, and for the
 // round trip also weft_submit (submit() + future::get()).
@@ -25,9 +33,13 @@
 #include "pools.hpp"
 
 #include <benchmark/benchmark.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -57,8 +69,9 @@ struct Settings {
   std::uint64_t warmup_jobs = 20'000;     // before timing, per run
   benchmark::IterationCount batches = 2;  // throughput batches per repetition
   benchmark::IterationCount round_trips = 20'000;
-  std::chrono::milliseconds settle{50};  // idle time before each run
-  std::chrono::seconds run_limit{120};   // watchdog limit per run
+  std::chrono::milliseconds idle{5'000};  // idle/<pool>: how long the pool idles
+  std::chrono::milliseconds settle{50};   // idle time before each run
+  std::chrono::seconds run_limit{120};    // watchdog limit per run
   bool smoke = false;
 };
 
@@ -165,6 +178,16 @@ class Watchdog {
   Watchdog(Watchdog&&) = delete;
   Watchdog& operator=(Watchdog&&) = delete;
 
+  /// CPU time of the watchdog thread so far, in ns (0 if it cannot be read).
+  [[nodiscard]] std::int64_t cpu_ns() {
+    clockid_t clock{};
+    timespec ts{};
+    if (::pthread_getcpuclockid(thread_.native_handle(), &clock) != 0 || ::clock_gettime(clock, &ts) != 0) {
+      return 0;
+    }
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(ts.tv_nsec);
+  }
+
  private:
   void loop() {
     std::unique_lock lock(mutex_);
@@ -192,6 +215,8 @@ class Watchdog {
   bool stop_ = false;
   std::thread thread_;  // last: starts after the members it uses
 };
+
+Watchdog* g_watchdog = nullptr;  // set in main while the benchmarks run
 
 /// Arms the watchdog for one benchmark run (pool start, warm-up, timed part, teardown).
 class RunGuard {
@@ -269,13 +294,117 @@ bool warm_up(benchmark::State& state, const std::string& name, Pool& pool) {
 
 double to_us(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
-/// CPU time of the whole process (every thread, including a pool's workers
-/// while they spin), in ns: what a pool costs beyond wall time.
-std::int64_t process_cpu_ns() {
+std::int64_t clock_ns(clockid_t clock) {
   timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  ::clock_gettime(clock, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(ts.tv_nsec);
 }
+
+/// CPU time of the whole process (every thread, including a pool's workers
+/// while they spin), in ns: what a pool costs beyond wall time.
+std::int64_t process_cpu_ns() { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
+
+/// The same without the calling thread and the watchdog: the pools' threads
+/// (and anything they left running).
+std::int64_t pool_threads_cpu_ns() {
+  // The process last: the two subtracted never include time it does not.
+  const std::int64_t self = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+  const std::int64_t watchdog = g_watchdog != nullptr ? g_watchdog->cpu_ns() : 0;
+  return process_cpu_ns() - self - watchdog;
+}
+
+/// Pins every thread of the process to one CPU (the first of the calling
+/// thread's mask) while it lives: what starting the process under
+/// `taskset -c <cpu>` does, for one workload of a run that uses every CPU
+/// otherwise. Threads created meanwhile inherit their creator's mask, which is
+/// pinned too; two passes catch a thread that a pool started during the first.
+/// The destructor gives every thread the calling thread's old mask back.
+class ProcessPinned {
+ public:
+  ProcessPinned() {
+    CPU_ZERO(&saved_);
+    CPU_ZERO(&one_);
+    if (::sched_getaffinity(0, sizeof saved_, &saved_) != 0) {
+      return;
+    }
+    for (std::size_t cpu = 0; cpu < std::size_t{CPU_SETSIZE}; ++cpu) {
+      if (CPU_ISSET(cpu, &saved_)) {
+        CPU_SET(cpu, &one_);
+        break;
+      }
+    }
+    ok_ = set_all(one_) && set_all(one_);
+  }
+  ~ProcessPinned() { set_all(saved_); }
+  ProcessPinned(const ProcessPinned&) = delete;
+  ProcessPinned& operator=(const ProcessPinned&) = delete;
+  ProcessPinned(ProcessPinned&&) = delete;
+  ProcessPinned& operator=(ProcessPinned&&) = delete;
+
+  [[nodiscard]] bool ok() const noexcept { return ok_; }
+
+ private:
+  // sched_setaffinity for every thread in /proc/self/task; false if one failed
+  // (a thread that exited meanwhile does not count).
+  static bool set_all(const cpu_set_t& set) {
+    DIR* dir = ::opendir("/proc/self/task");
+    if (dir == nullptr) {
+      return false;
+    }
+    bool ok = true;
+    while (const dirent* entry = ::readdir(dir)) {  // NOLINT(concurrency-mt-unsafe): one reader of this DIR
+      const std::string_view name(entry->d_name);
+      pid_t tid = 0;
+      const auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), tid);
+      if (ec != std::errc() || ptr != name.data() + name.size()) {
+        continue;
+      }
+      if (::sched_setaffinity(tid, sizeof set, &set) != 0 && errno != ESRCH) {
+        ok = false;
+      }
+    }
+    ::closedir(dir);
+    return ok;
+  }
+
+  cpu_set_t saved_{};
+  cpu_set_t one_{};
+  bool ok_ = false;
+};
+
+/// Background threads that keep a CPU busy each (integer work, no memory
+/// traffic), from construction until destruction: other work in the process.
+class BusyThreads {
+ public:
+  explicit BusyThreads(std::size_t n) {
+    threads_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      threads_.emplace_back([this, i] {
+        std::uint64_t x = i + 1;
+        while (!stop_.load(std::memory_order_relaxed)) {
+          for (int k = 0; k < 1000; ++k) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+          }
+          benchmark::DoNotOptimize(x);
+        }
+      });
+    }
+  }
+  ~BusyThreads() {
+    stop_.store(true, std::memory_order_relaxed);
+    for (std::thread& t : threads_) {
+      t.join();
+    }
+  }
+  BusyThreads(const BusyThreads&) = delete;
+  BusyThreads& operator=(const BusyThreads&) = delete;
+  BusyThreads(BusyThreads&&) = delete;
+  BusyThreads& operator=(BusyThreads&&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
 
 // ---- workloads ----
 
@@ -349,11 +478,16 @@ void bm_empty_jobs(benchmark::State& state, const std::string& name, std::size_t
   state.counters["threads_used"] = threads_used;
 }
 
+/// Where a round trip runs: on the machine as it is, with the whole process
+/// pinned to one CPU, or beside kBusyThreads busy threads of the process.
+enum class Setting : std::uint8_t { quiet, pinned, loaded };
+constexpr std::size_t kBusyThreads = 2;
+
 /// Post one job, wait until it ran. With kFuture (weft only), the job goes
 /// through submit() and the wait is future::get(), what a caller of the
 /// public API pays; otherwise every pool gets the same flag + futex wait.
 template <class Pool, bool kFuture = false>
-void bm_round_trip(benchmark::State& state, const std::string& name) {
+void bm_round_trip(benchmark::State& state, const std::string& name, Setting setting) {
   std::this_thread::sleep_for(g_settings.settle);
   const RunGuard guard(name);
   std::vector<std::int64_t> samples;
@@ -361,9 +495,19 @@ void bm_round_trip(benchmark::State& state, const std::string& name) {
   std::int64_t cpu_start = 0;
   std::int64_t cpu_ns = 0;
   bool ok = true;
+  std::optional<ProcessPinned> pinned;  // before the pool: it starts pinned, as under taskset
+  if (setting == Setting::pinned && !pinned.emplace().ok()) {
+    fail(state, name + ": could not pin the process to one CPU");
+    return;
+  }
   {
     Pool pool(g_settings.threads);
     ok = warm_up(state, name, pool);
+    std::optional<BusyThreads> busy;
+    if (setting == Setting::loaded) {
+      busy.emplace(kBusyThreads);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the scheduler has seen them run
+    }
     g_flag.ran.store(0);
     tally_begin();
     Flag* flag = &g_flag;
@@ -427,6 +571,59 @@ void bm_round_trip(benchmark::State& state, const std::string& name) {
   state.counters["threads_used"] = used;
 }
 
+/// Sleeps until the threads of the process other than this one and the
+/// watchdog have used no CPU for 200 ms (at most 5 s): the threads of an
+/// earlier run (oneTBB keeps its workers) and the pool's own warm-up are done.
+void wait_until_still() {
+  constexpr auto kStep = std::chrono::milliseconds(100);
+  constexpr std::int64_t kStillNs = 20'000;  // per step: a few wake-ups at most
+  std::int64_t last = pool_threads_cpu_ns();
+  int still = 0;
+  for (int step = 0; step < 50 && still < 2; ++step) {
+    std::this_thread::sleep_for(kStep);
+    const std::int64_t now = pool_threads_cpu_ns();
+    still = now - last < kStillNs ? still + 1 : 0;
+    last = now;
+  }
+}
+
+/// A pool that has just run a job and then gets none for g_settings.idle:
+/// the CPU time of every thread but the main one (which sleeps) and the
+/// watchdog over that span, spinning down included.
+template <class Pool>
+void bm_idle(benchmark::State& state, const std::string& name) {
+  std::this_thread::sleep_for(g_settings.settle);
+  const RunGuard guard(name);
+  std::int64_t cpu_ns = 0;
+  bool ok = true;
+  {
+    Pool pool(g_settings.threads);
+    ok = warm_up(state, name, pool);
+    for (auto _ : state) {
+      if (!ok) {
+        state.SetIterationTime(0.0);
+        continue;
+      }
+      if (!g_settings.smoke) {
+        wait_until_still();
+      }
+      g_completion.arm(1);
+      post_counted(pool, 1);
+      g_completion.wait();
+      const std::int64_t cpu_start = pool_threads_cpu_ns();
+      const Clock::time_point start = Clock::now();
+      std::this_thread::sleep_for(g_settings.idle);
+      cpu_ns += pool_threads_cpu_ns() - cpu_start;
+      state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
+      ok = batch_ok(state, name);
+    }
+  }
+  if (!ok) {
+    return;
+  }
+  state.counters["idle_cpu_ms"] = static_cast<double>(cpu_ns) / 1e6 / static_cast<double>(state.iterations());
+}
+
 // ---- registration ----
 
 template <class Pool>
@@ -445,13 +642,36 @@ void register_pool() {
 }
 
 template <class Pool, bool kFuture = false>
-void register_round_trip(std::string_view label) {
-  const std::string name = "round_trip/" + std::string(label);
-  benchmark::RegisterBenchmark(name.c_str(),
-                               [name](benchmark::State& state) { bm_round_trip<Pool, kFuture>(state, name); })
+void register_round_trip(std::string_view label, Setting setting = Setting::quiet) {
+  const char* workload = setting == Setting::quiet    ? "round_trip/"
+                         : setting == Setting::pinned ? "round_trip_pinned/"
+                                                      : "round_trip_loaded/";
+  const std::string name = workload + std::string(label);
+  benchmark::RegisterBenchmark(
+      name.c_str(),
+      [name, setting](benchmark::State& state) { bm_round_trip<Pool, kFuture>(state, name, setting); })
       ->Iterations(g_settings.round_trips)
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
+}
+
+/// Every round-trip setting but the future one, and the idle pool.
+template <class Pool>
+void register_latency(bool idle) {
+  const std::string pool(Pool::kName);
+  register_round_trip<Pool>(pool, Setting::pinned);
+  register_round_trip<Pool>(pool, Setting::loaded);
+  if (idle) {
+    const std::string name = "idle/" + pool;
+    // One repetition whatever --benchmark_repetitions says: it is 5 s long,
+    // and the number is a sum of sleeps, not a distribution.
+    benchmark::RegisterBenchmark(name.c_str(),
+                                 [name](benchmark::State& state) { bm_idle<Pool>(state, name); })
+        ->Iterations(1)
+        ->Repetitions(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
 }
 
 std::optional<std::size_t> parse_threads(const char* text) {
@@ -499,6 +719,7 @@ int main(int argc, char** argv) {
     g_settings.warmup_jobs = 2'000;
     g_settings.batches = 1;
     g_settings.round_trips = 500;
+    g_settings.idle = std::chrono::milliseconds(100);
     g_settings.settle = std::chrono::milliseconds(0);
     g_settings.run_limit = std::chrono::seconds(10);
   }
@@ -513,6 +734,10 @@ int main(int argc, char** argv) {
   register_round_trip<weft_bench::SeedPool>("seed");
   register_round_trip<weft_bench::AsioPool>("asio");
   register_round_trip<weft_bench::TbbPool>("tbb");
+  register_latency<weft_bench::WeftPool>(true);
+  register_latency<weft_bench::SeedPool>(false);
+  register_latency<weft_bench::AsioPool>(false);
+  register_latency<weft_bench::TbbPool>(true);
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
@@ -524,8 +749,10 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("mode", g_settings.smoke ? "smoke" : "full");
 
   {
-    const Watchdog watchdog;
+    Watchdog watchdog;
+    g_watchdog = &watchdog;
     benchmark::RunSpecifiedBenchmarks();
+    g_watchdog = nullptr;
   }
   benchmark::Shutdown();
   if (g_failed.load()) {

@@ -8,6 +8,12 @@
 /// workers that spin briefly before sleeping so a steady stream of jobs wakes
 /// nobody, and a graceful shutdown that runs every queued job, then joins.
 ///
+/// A spinning worker holds a CPU, so it spins only when the process has one to
+/// spare (see Options::spin): on one CPU, or when other threads need the CPUs,
+/// idle workers sleep at once and never delay the thread they work for. A
+/// sleeping worker is woken on its own, one per job: a job posted while a
+/// worker spins wakes nobody, any other wakes exactly one sleeping worker.
+///
 /// Thread safety: every member function may be called from any thread at the
 /// same time, except that the destructor must not race with other calls (as
 /// for any object), and shutdown() / the destructor must not be called from
@@ -28,6 +34,10 @@
 
 namespace weft {
 
+namespace detail {
+struct ThreadPoolProbe;  // counts what the workers decided, for tests (src/pool/thread_pool_probe.hpp)
+}  // namespace detail
+
 /// Thrown by ThreadPool::execute() and submit() once shutdown() has begun.
 class PoolClosed : public std::runtime_error {
  public:
@@ -45,8 +55,15 @@ class ThreadPool {
     /// Worker thread name prefix; worker i is named "<name>-<i>" (truncated to
     /// the 15 characters Linux keeps), visible in top -H and gdb.
     std::string name = "weft-worker";
-    /// How long an idle worker polls the queue before it sleeps. Polling lets
-    /// a busy producer hand over jobs without a wake-up system call; an idle
+    /// The longest an idle worker polls the queue before it sleeps. Polling
+    /// lets a busy producer hand over jobs without a wake-up system call, but
+    /// it occupies a CPU, which pays only when another CPU is free for the
+    /// threads that post and wait. So at most (usable CPUs - 1) workers poll at
+    /// once, where usable CPUs are those of the affinity mask capped by the
+    /// cgroup CPU quota, read at start and at most once a second after: with
+    /// one usable CPU no worker ever polls. And polling stops for a while (1 ms,
+    /// doubling up to 256 ms) when polls keep ending without a job or a poller
+    /// is descheduled, i.e. when the CPUs are busy with other threads. An idle
     /// pool sleeps (0% CPU) once this has passed. 0 = sleep at once.
     std::chrono::microseconds spin{50};
     /// Called on the worker thread with the exception of an execute() /
@@ -135,6 +152,7 @@ class ThreadPool {
   [[nodiscard]] bool on_worker_thread() const noexcept;
 
  private:
+  friend struct detail::ThreadPoolProbe;
   class Impl;
 
   /// Non-template core of execute/try_execute: true when queued. With

@@ -2,10 +2,13 @@
 // never an unbounded join on a condition that a bug could leave false.
 #include "weft/thread_pool.hpp"
 
+#include "pool/cpu_budget.hpp"
+#include "pool/thread_pool_probe.hpp"
 #include "weft/log.hpp"
 
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include <array>
@@ -15,6 +18,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -24,6 +28,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using weft::detail::ThreadPoolProbe;
 
 // A gate that jobs wait on until the test opens it (bounded wait).
 class Gate {
@@ -509,6 +514,164 @@ TEST(ThreadPool, DebugLogIsOffByDefault) {
     pool.execute([] {});
   }
   EXPECT_EQ(testing::internal::GetCapturedStderr().find("got a job"), std::string::npos);
+}
+
+// ---- spinning and wake-ups: checked by counting the workers' decisions
+// (ThreadPoolProbe), never by timing them ----
+
+// Pins the calling thread to the first `n` CPUs of its affinity mask while it
+// lives; threads it starts (a pool's workers) inherit the mask.
+class PinnedThread {
+ public:
+  explicit PinnedThread(int n) {
+    CPU_ZERO(&saved_);
+    if (sched_getaffinity(0, sizeof saved_, &saved_) != 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int taken = 0;
+    for (std::size_t cpu = 0; cpu < std::size_t{CPU_SETSIZE} && taken < n; ++cpu) {
+      if (CPU_ISSET(cpu, &saved_)) {
+        CPU_SET(cpu, &set);
+        ++taken;
+      }
+    }
+    ok_ = taken == n && sched_setaffinity(0, sizeof set, &set) == 0;
+  }
+  ~PinnedThread() { sched_setaffinity(0, sizeof saved_, &saved_); }
+  PinnedThread(const PinnedThread&) = delete;
+  PinnedThread& operator=(const PinnedThread&) = delete;
+
+  [[nodiscard]] bool ok() const { return ok_; }
+
+ private:
+  cpu_set_t saved_{};
+  bool ok_ = false;
+};
+
+// submit() + get(), failing instead of hanging when the job never runs.
+template <class Pool>
+bool round_trip(Pool& pool) {
+  auto f = pool.submit([] { return 1; });
+  return f.wait_for(10s) == std::future_status::ready && f.get() == 1;
+}
+
+// The case of a one-CPU container: the caller and the workers share a single
+// core, so a spinning worker could only hold the core that the caller needs to
+// post the next job. No worker may spin, however the jobs come.
+TEST(ThreadPoolSpinning, NoWorkerSpinsOnOneUsableCpu) {
+  const PinnedThread pin(1);
+  ASSERT_TRUE(pin.ok());
+  weft::ThreadPool pool(2);
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(round_trip(pool)) << "trip " << i;
+  std::atomic<int> ran{0};
+  for (int burst = 0; burst < 20; ++burst) {
+    for (int i = 0; i < 100; ++i) pool.execute([&] { ran.fetch_add(1); });
+    ASSERT_TRUE(eventually([&] { return ran.load() == (burst + 1) * 100; }));
+  }
+  const auto c = ThreadPoolProbe::counters(pool);
+  EXPECT_EQ(c.spinner_cap, 0u);
+  EXPECT_EQ(c.spins, 0u);
+  EXPECT_EQ(c.peak_spinners, 0u);
+  EXPECT_GT(c.spins_capped, 0u);  // the workers did decide, and decided not to
+}
+
+// With 2 usable CPUs, one is left for the threads that post and wait: at most
+// one worker spins, whatever the number of workers and producers.
+TEST(ThreadPoolSpinning, AtMostUsableCpusMinusOneWorkersSpin) {
+  const PinnedThread pin(2);
+  if (!pin.ok() || weft::detail::usable_cpus() != 2) GTEST_SKIP() << "needs 2 usable CPUs";
+  std::atomic<int> ran{0};
+  {
+    weft::ThreadPool pool(4);
+    EXPECT_EQ(ThreadPoolProbe::counters(pool).spinner_cap, 1u);
+    std::vector<std::thread> producers;
+    for (int p = 0; p < 2; ++p) {
+      producers.emplace_back([&] {
+        for (int i = 0; i < 200; ++i) {
+          for (int j = 0; j < 10; ++j) pool.execute([&] { ran.fetch_add(1); });
+          std::this_thread::yield();
+        }
+      });
+    }
+    for (auto& t : producers) t.join();
+    pool.shutdown();
+    const auto c = ThreadPoolProbe::counters(pool);
+    EXPECT_LE(c.peak_spinners, 1u);
+  }
+  EXPECT_EQ(ran.load(), 4000);
+}
+
+TEST(ThreadPoolSpinning, SpinZeroNeverSpins) {
+  weft::ThreadPool pool(weft::ThreadPool::Options{.threads = 2, .spin = 0us});
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(round_trip(pool));
+  const auto c = ThreadPoolProbe::counters(pool);
+  EXPECT_EQ(c.spins, 0u);
+  EXPECT_EQ(c.spins_capped + c.spins_backed_off, 0u);  // not even asked
+}
+
+// A post wakes one chosen worker: only that one leaves its sleep (and parks
+// again after the job). A broadcast would send all four round the loop.
+TEST(ThreadPoolWakeUps, EachPostWakesExactlyOneSleepingWorker) {
+  weft::ThreadPool pool(weft::ThreadPool::Options{.threads = 4, .spin = 0us});
+  const auto all_parked = [&] { return ThreadPoolProbe::counters(pool).parked == 4; };
+  ASSERT_TRUE(eventually(all_parked));
+  const auto before = ThreadPoolProbe::counters(pool);
+  EXPECT_EQ(before.wakeups, 0u);
+  constexpr std::uint64_t kJobs = 50;
+  for (std::uint64_t i = 0; i < kJobs; ++i) {
+    ASSERT_TRUE(round_trip(pool));
+    ASSERT_TRUE(eventually(all_parked));
+  }
+  const auto after = ThreadPoolProbe::counters(pool);
+  EXPECT_EQ(after.wakeups, kJobs);
+  EXPECT_EQ(after.parks - before.parks, kJobs);
+}
+
+// However jobs arrive, no post wakes more workers than it brings jobs.
+TEST(ThreadPoolWakeUps, NeverMoreWakeUpsThanJobs) {
+  for (const auto spin : {0us, 50us}) {
+    std::atomic<std::uint64_t> ran{0};
+    weft::ThreadPool pool(weft::ThreadPool::Options{.threads = 4, .spin = spin});
+    std::vector<std::thread> producers;
+    for (int p = 0; p < 3; ++p) {
+      producers.emplace_back([&, p] {
+        for (int i = 0; i < 2000; ++i) {
+          pool.execute([&] { ran.fetch_add(1); });
+          if (i % (p + 2) == 0) std::this_thread::yield();  // bursts of different sizes
+        }
+      });
+    }
+    for (auto& t : producers) t.join();
+    pool.shutdown();
+    EXPECT_EQ(ran.load(), 6000u);
+    EXPECT_LE(ThreadPoolProbe::counters(pool).wakeups, ran.load()) << "spin " << spin.count() << " us";
+  }
+}
+
+// The lost wake-up hazard for the sleeping side: callers that each wait for
+// their own job, so every job finds the workers asleep or about to sleep.
+// A lost wake-up leaves a future unready (the test fails, it does not hang).
+TEST(ThreadPoolWakeUps, ConcurrentRoundTripsLoseNoWakeUp) {
+  for (const bool one_cpu : {false, true}) {
+    std::optional<PinnedThread> pin;
+    if (one_cpu) {
+      ASSERT_TRUE(pin.emplace(1).ok());
+    }
+    for (const auto spin : {0us, 50us}) {
+      weft::ThreadPool pool(weft::ThreadPool::Options{.threads = 2, .spin = spin});
+      std::atomic<int> lost{0};
+      std::vector<std::thread> callers;
+      for (int c = 0; c < 4; ++c) {
+        callers.emplace_back([&] {
+          for (int i = 0; i < 1500 && lost.load() == 0; ++i) {
+            if (!round_trip(pool)) lost.fetch_add(1);
+          }
+        });
+      }
+      for (auto& t : callers) t.join();
+      EXPECT_EQ(lost.load(), 0) << (one_cpu ? "1 CPU" : "all CPUs") << ", spin " << spin.count() << " us";
+    }
+  }
 }
 
 }  // namespace
