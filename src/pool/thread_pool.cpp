@@ -329,6 +329,15 @@ class ThreadPool::Impl {
     if (got && searcher_count(before) == 1 && parked_count(before) != 0 && !queue_.looks_empty()) wake_one();
   }
 
+  // The same for a worker that found a job on its park re-check: if it had
+  // just stopped searching without one, the posts it absorbed meanwhile may
+  // have left more jobs than it takes.
+  void help_if_jobs_wait() noexcept {
+    if (queue_.looks_empty()) return;
+    const std::uint64_t state = state_.load(std::memory_order_seq_cst);
+    if (searcher_count(state) == 0 && parked_count(state) != 0) wake_one();
+  }
+
   void wake_producers() noexcept {
     if (options_.max_queued == 0) return;  // an unbounded queue never blocks a producer
     if (blocked_.fetch_add(0, std::memory_order_seq_cst) != 0 && queue_.room() >= wake_batch_) {
@@ -429,7 +438,11 @@ class ThreadPool::Impl {
     if (got || stopping_.load(std::memory_order_seq_cst)) {
       const bool claimed = !unpark(self);  // claimed: a waker made this worker a searcher
       if (got) {
-        if (claimed) stop_searching(true);
+        if (claimed) {
+          stop_searching(true);
+        } else {
+          help_if_jobs_wait();
+        }
         return Parked::job;
       }
       return claimed ? Parked::woken : Parked::stopping;

@@ -648,6 +648,34 @@ TEST(ThreadPoolWakeUps, NeverMoreWakeUpsThanJobs) {
   }
 }
 
+// Jobs that each wait until all of them run: a burst of them must reach
+// every worker, though posts made while a worker searches wake nobody (the
+// searchers wake the rest). A job left queued behind a blocked worker while
+// another sleeps makes its round fail after 10 s instead of hanging.
+TEST(ThreadPoolWakeUps, BurstsOfBlockingJobsReachEveryWorker) {
+  constexpr int kWorkers = 4;
+  for (const auto spin : {0us, 50us}) {
+    weft::ThreadPool pool(weft::ThreadPool::Options{.threads = kWorkers, .spin = spin});
+    for (int round = 0; round < 200; ++round) {
+      std::atomic<int> arrived{0};
+      std::atomic<int> stranded{0};
+      std::atomic<int> done{0};
+      for (int i = 0; i < kWorkers; ++i) {
+        pool.execute([&] {
+          arrived.fetch_add(1);
+          const auto deadline = std::chrono::steady_clock::now() + 10s;
+          while (arrived.load() < kWorkers && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::yield();
+          if (arrived.load() < kWorkers) stranded.fetch_add(1);
+          done.fetch_add(1);
+        });
+      }
+      ASSERT_TRUE(eventually([&] { return done.load() == kWorkers; }));
+      ASSERT_EQ(stranded.load(), 0) << "round " << round << ", spin " << spin.count() << " us";
+    }
+  }
+}
+
 // The lost wake-up hazard for the sleeping side: callers that each wait for
 // their own job, so every job finds the workers asleep or about to sleep.
 // A lost wake-up leaves a future unready (the test fails, it does not hang).
