@@ -1,5 +1,5 @@
 #pragma once
-// The weft command line (issue 3, "The CLI"): argv -> weft::Config plus the
+// The weft command line (weft --help, README): argv -> weft::Config plus the
 // options that belong to the program rather than to the library.
 
 #include <string>

@@ -1,4 +1,4 @@
-// weft: the command-line server (issue 3). CLI -> Config -> Server; signal
+// weft: the command-line server (README). CLI -> Config -> Server; signal
 // handling lives here and only here (shutdown_signals.hpp).
 //
 // Every failure ends as one line on stderr and an exit code (cli.hpp):

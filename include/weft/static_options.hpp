@@ -4,7 +4,7 @@
 /// defaults (listing on, hidden files refused, symlinks kept inside the root, no Cache-Control);
 /// Server::static_dir validates it and throws std::invalid_argument naming the bad field.
 ///
-/// What a static directory always does, whatever the options (issue 4): GET and HEAD (OPTIONS
+/// What a static directory always does, whatever the options (docs/DESIGN.md): GET and HEAD (OPTIONS
 /// answers 204 with Allow, any other method 405 with `Allow: GET, HEAD, OPTIONS`); paths are
 /// percent-decoded once, dot segments normalised, never above the root (400), and opened with
 /// openat2(RESOLVE_BENEATH) relative to the root; strong ETag and Last-Modified with

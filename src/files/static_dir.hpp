@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// StaticDir: the files under one directory, served at one URL prefix (Server::static_dir;
-/// issue 4). Internal, not public API.
+/// docs/DESIGN.md). Internal, not public API.
 ///
 /// Safety: the path arrives percent-decoded once (NUL and bad escapes already refused with 400);
 /// normalize_path removes dot segments and refuses to climb above the root (400) or to name a
