@@ -28,8 +28,8 @@ class Site {
 
   /// See Server::route / fixed / not_found. Throw std::invalid_argument on a bad or duplicate pattern.
   /// `default_max_body`: the limit of a route whose options name none (Config::max_body).
-  void add_handler(std::string_view method, std::string_view pattern, Handler handler, RouteOptions options = {},
-                   std::size_t default_max_body = Config{}.max_body);
+  void add_handler(std::string_view method, std::string_view pattern, Handler handler,
+                   RouteOptions options = {}, std::size_t default_max_body = Config{}.max_body);
   void add_handler(std::string_view method, std::string_view pattern, AsyncHandler handler,
                    RouteOptions options = {}, std::size_t default_max_body = Config{}.max_body);
   void add_fixed(std::string_view pattern, Response response);

@@ -19,9 +19,9 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -51,9 +51,11 @@ class Weft {
     args.insert(args.begin(), {"--port", "0"});
     // The child inherits this process's environment: set ASAN_OPTIONS for the spawn only.
     const char* asan = std::getenv("ASAN_OPTIONS");
-    const std::optional<std::string> saved = asan != nullptr ? std::optional<std::string>(asan) : std::nullopt;
+    const std::optional<std::string> saved =
+        asan != nullptr ? std::optional<std::string>(asan) : std::nullopt;
     if (rss == Rss::kMeasured) {
-      ::setenv("ASAN_OPTIONS", (saved ? *saved + ":" : std::string()).append("quarantine_size_mb=4").c_str(), 1);
+      ::setenv("ASAN_OPTIONS", (saved ? *saved + ":" : std::string()).append("quarantine_size_mb=4").c_str(),
+               1);
     }
     process_ = std::make_unique<test::Process>(binary_, args);
     if (rss == Rss::kMeasured) {
@@ -171,8 +173,8 @@ TEST(EventStreams, TenThousandOnTwoWorkersAllCompleteWhileSleepAnswersAtOnce) {
     }
   });
 
-  const std::string request = "GET /events?n=" + std::to_string(kEvents) + "&ms=" +
-                              std::to_string(kInterval.count()) +
+  const std::string request = "GET /events?n=" + std::to_string(kEvents) +
+                              "&ms=" + std::to_string(kInterval.count()) +
                               " HTTP/1.1\r\nHost: stress\r\nConnection: close\r\n\r\n";
   Fd epoll(::epoll_create1(EPOLL_CLOEXEC));
   ASSERT_TRUE(epoll.valid());
@@ -186,7 +188,7 @@ TEST(EventStreams, TenThousandOnTwoWorkersAllCompleteWhileSleepAnswersAtOnce) {
   std::size_t connecting = 0;
   std::size_t open_streams = 0;  // head received, not ended
   std::size_t peak_open = 0;
-  std::size_t finished = 0;  // closed or failed
+  std::size_t finished = 0;      // closed or failed
   Clock::time_point all_open{};  // when the last head arrived
   const long cpu_before = cpu_ticks(server.pid());
   const auto begin = Clock::now();
@@ -279,18 +281,19 @@ TEST(EventStreams, TenThousandOnTwoWorkersAllCompleteWhileSleepAnswersAtOnce) {
       continue;
     }
     const auto head_end = c.in.find("\r\n\r\n");
-    const bool ok = c.closed && c.in.starts_with("HTTP/1.1 200 OK\r\n") && head_end != std::string::npos &&
-                    [&] {
-                      const Dechunked d = dechunk(std::string_view(c.in).substr(head_end + 4));
-                      return d.complete && !d.broken && d.body == want;
-                    }();
+    const bool ok =
+        c.closed && c.in.starts_with("HTTP/1.1 200 OK\r\n") && head_end != std::string::npos && [&] {
+          const Dechunked d = dechunk(std::string_view(c.in).substr(head_end + 4));
+          return d.complete && !d.broken && d.body == want;
+        }();
     if (!ok) {
       if (wrong++ == 0) first_wrong = c.in;
       continue;
     }
     first_end = std::min(first_end, c.end);
     start_ms.push_back(std::chrono::duration<double, std::milli>(c.head - c.sent).count());
-    late_ms.push_back(std::chrono::duration<double, std::milli>(c.end - c.head - kEvents * kInterval).count());
+    late_ms.push_back(
+        std::chrono::duration<double, std::milli>(c.end - c.head - kEvents * kInterval).count());
   }
   EXPECT_EQ(failed, 0U) << "connections that could not be made or sent on";
   EXPECT_EQ(wrong, 0U) << "streams without every event, in order, and the last chunk; the first: "
@@ -322,15 +325,18 @@ TEST(EventStreams, TenThousandOnTwoWorkersAllCompleteWhileSleepAnswersAtOnce) {
            fixed(percentile(v, 100)) + " ms";
   };
   report("10k streams", std::to_string(kStreams - failed - wrong) + " of " + std::to_string(kStreams) +
-                            " complete (n=" + std::to_string(kEvents) + " ms=" + std::to_string(kInterval.count()) +
-                            "), " + std::to_string(peak_open) + " open at once (all " +
+                            " complete (n=" + std::to_string(kEvents) +
+                            " ms=" + std::to_string(kInterval.count()) + "), " + std::to_string(peak_open) +
+                            " open at once (all " +
                             fixed(std::chrono::duration<double>(all_open - begin).count()) +
                             " s after the first connect), all done in " + fixed(took) + " s; weft " +
                             fixed(weft_cpu) + " s CPU; " + server.binary());
   report("10k streams, request -> head", figures(start_ms));
   report("10k streams, last event late by", figures(late_ms));
-  report("10k streams, /sleep?ms=0 while all are open", std::to_string(steady.size()) + " requests, " + figures(steady));
-  report("10k streams, /sleep?ms=0 while they open", std::to_string(ramp.size()) + " requests, " + figures(ramp));
+  report("10k streams, /sleep?ms=0 while all are open",
+         std::to_string(steady.size()) + " requests, " + figures(steady));
+  report("10k streams, /sleep?ms=0 while they open",
+         std::to_string(ramp.size()) + " requests, " + figures(ramp));
   expect_clean_exit(server.process());
 }
 
@@ -346,7 +352,8 @@ std::uint64_t upload_bytes() {
   double gib = 4;
   if (const char* text = std::getenv("WEFT_UPLOAD_GIB"); text != nullptr && *text != '\0') {
     gib = std::strtod(text, nullptr);
-    if (!(gib > 0)) throw std::invalid_argument(std::string("WEFT_UPLOAD_GIB: not a positive number: ") + text);
+    if (!(gib > 0))
+      throw std::invalid_argument(std::string("WEFT_UPLOAD_GIB: not a positive number: ") + text);
   }
   return static_cast<std::uint64_t>(gib * static_cast<double>(std::uint64_t{1} << 30));
 }
@@ -401,15 +408,16 @@ class Source {
 // Samples a process's VmRSS every 20 ms on a thread of its own; keeps the peak.
 class RssSampler {
  public:
-  explicit RssSampler(pid_t pid) : pid_(pid), peak_(rss_kib(pid)), thread_([this] {
-    while (!stop_) {
-      const long now = rss_kib(pid_);
-      long seen = peak_.load();
-      while (now > seen && !peak_.compare_exchange_weak(seen, now)) {
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-  }) {}
+  explicit RssSampler(pid_t pid)
+      : pid_(pid), peak_(rss_kib(pid)), thread_([this] {
+          while (!stop_) {
+            const long now = rss_kib(pid_);
+            long seen = peak_.load();
+            while (now > seen && !peak_.compare_exchange_weak(seen, now)) {
+            }
+            std::this_thread::sleep_for(20ms);
+          }
+        }) {}
   ~RssSampler() { stop(); }
   RssSampler(const RssSampler&) = delete;
   RssSampler& operator=(const RssSampler&) = delete;
@@ -561,7 +569,8 @@ TEST(EventStreams, ReadersThatStopDoNotGrowTheServerAndLoseNoEvent) {
   const long rss_quiet_end = rss_kib(pid);
   const long growth = rss_peak - rss_before;
   // Per stalled stream weft holds at most its 64 KiB stream buffer and 64 KiB of output.
-  EXPECT_LT(growth, 16 * 1024) << "weft's RSS grew by " << growth << " KiB with " << kStalled << " stalled readers";
+  EXPECT_LT(growth, 16 * 1024) << "weft's RSS grew by " << growth << " KiB with " << kStalled
+                               << " stalled readers";
   EXPECT_LT(rss_quiet_end - rss_settled, 1024) << "weft's RSS still grows while its readers are stalled";
   // While every producer waits for room, weft is idle (the /sleep probes cost a little).
   EXPECT_LT(cpu_share, 0.2) << "weft busy while its streams' readers are stalled";
@@ -580,8 +589,8 @@ TEST(EventStreams, ReadersThatStopDoNotGrowTheServerAndLoseNoEvent) {
   ASSERT_NE(last, std::string_view::npos);
   long long last_event = 0;
   std::from_chars(whole.data() + last + 6, whole.data() + whole.size(), last_event);
-  EXPECT_TRUE(whole == events_body(1, last_event)) << "events lost, repeated or out of order before event "
-                                                   << last_event;
+  EXPECT_TRUE(whole == events_body(1, last_event))
+      << "events lost, repeated or out of order before event " << last_event;
   // The buffers held ~10,000 events (64 KiB x 2 in weft, 2 x 64 KiB + 4 KiB in the kernel); the
   // producer must have gone on well past them.
   EXPECT_GT(last_event, 20000) << "the resumed stream did not go on";
@@ -591,14 +600,15 @@ TEST(EventStreams, ReadersThatStopDoNotGrowTheServerAndLoseNoEvent) {
       << open_fds(pid) << " descriptors in weft, " << fds_before << " before";
   report("stalled readers, weft RSS",
          std::to_string(kStalled) + " readers of /events?n=1000000&ms=0 stopped (--send-buffer " +
-             std::to_string(kStalledSendBuffer) + "): before " + std::to_string(rss_before / 1024) + " MiB, peak +" +
-             std::to_string(growth) + " KiB, +" + std::to_string(rss_quiet_end - rss_settled) +
-             " KiB over 3 s stalled; " + server.binary());
+             std::to_string(kStalledSendBuffer) + "): before " + std::to_string(rss_before / 1024) +
+             " MiB, peak +" + std::to_string(growth) + " KiB, +" +
+             std::to_string(rss_quiet_end - rss_settled) + " KiB over 3 s stalled; " + server.binary());
   report("stalled readers, weft CPU", "quiet " + fixed(settle_seconds) + " s after the request; then " +
                                           fixed(cpu_share * 100) + " % of a core with /sleep p50 " +
                                           fixed(percentile(sleep_ms, 50)) + " ms, max " +
                                           fixed(percentile(sleep_ms, 100)) + " ms");
-  report("stalled readers, resumed", "1.5 s of reading: events 1.." + std::to_string(last_event) + " in order");
+  report("stalled readers, resumed",
+         "1.5 s of reading: events 1.." + std::to_string(last_event) + " in order");
   expect_clean_exit(server.process());
 }
 

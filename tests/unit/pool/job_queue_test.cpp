@@ -8,8 +8,8 @@
 
 namespace {
 
-using weft::pool::JobQueue;
 using weft::detail::Task;
+using weft::pool::JobQueue;
 
 Task counting(std::atomic<int>& n) {
   return Task([&n] { n.fetch_add(1); });
