@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -106,7 +107,6 @@ TlsCerts layout(const std::string& dir) {
   set.a_test = pair("a-test", "weft a.test");
   set.b_test_rsa = pair("b-test-rsa", "weft b.test rsa");
   set.wild = pair("wild", "weft wild.test wildcard");
-  set.leaf_only = pair("leaf-only", "weft leaf only");
   set.client = pair("client", "weft test client");
   set.stranger_client = pair("stranger-client", "weft stranger client");
   set.other_key = (d / "other.key").string();
@@ -124,17 +124,26 @@ void make_key(const std::string& path, KeyType type) {
   }
 }
 
+// 16 random bytes, as public CAs use (and scanners expect): "0x..." for openssl -set_serial.
+std::string random_serial() {
+  static std::random_device source;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string serial = "0x4";  // a leading nibble below 8: the number stays positive
+  for (int i = 0; i < 31; ++i) serial.push_back(kHex[source() % 16]);
+  return serial;
+}
+
 std::string slash_subject(const std::string& cn) { return "/O=weft tests/CN=" + cn; }
 
 // A certificate for `key_path` with subject `cn`, signed by `ca` / `ca_key`, extensions from
 // section `section` of the config.
 void sign(const fs::path& dir, const std::string& out, const std::string& key_path, const std::string& cn,
-          const std::string& ca, const std::string& ca_key, const std::string& section, int serial) {
+          const std::string& ca, const std::string& ca_key, const std::string& section) {
   const std::string config = (dir / "openssl.cnf").string();
   const std::string csr = (dir / "request.csr").string();
   openssl({"req", "-new", "-config", config, "-key", key_path, "-subj", slash_subject(cn), "-out", csr});
-  openssl({"x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-set_serial", std::to_string(serial),
-           "-days", "30", "-sha256", "-extfile", config, "-extensions", section, "-out", out});
+  openssl({"x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-set_serial", random_serial(), "-days",
+           "90", "-sha256", "-extfile", config, "-extensions", section, "-out", out});
   fs::remove(csr);
 }
 
@@ -154,40 +163,37 @@ TlsCerts make_tls_certs(const std::string& dir) {
   const std::string root_key = (d / "root-ca.key").string();
   make_key(root_key, KeyType::ecdsa);
   openssl({"req", "-x509", "-new", "-config", config, "-extensions", "root", "-key", root_key, "-subj",
-           slash_subject("weft test root CA"), "-days", "30", "-sha256", "-out", set.ca});
+           slash_subject("weft test root CA"), "-days", "90", "-sha256", "-out", set.ca});
   const std::string intermediate_key = (d / "intermediate-ca.key").string();
   make_key(intermediate_key, KeyType::ecdsa);
-  sign(d, set.intermediate, intermediate_key, "weft test intermediate CA", set.ca, root_key, "intermediate",
-       2);
+  sign(d, set.intermediate, intermediate_key, "weft test intermediate CA", set.ca, root_key, "intermediate");
   const std::string intermediate_pem = read_text(set.intermediate);
 
-  int serial = 100;
-  // A server leaf signed by the intermediate; its file holds the leaf then the intermediate
-  // (a FULLCHAIN), unless `chain` is false.
+  // A server leaf signed by the intermediate; its file holds the leaf then the intermediate (a
+  // FULLCHAIN).
   const auto server = [&](const CertPair& pair, KeyType type, const std::string& cn,
-                          const std::string& section, bool chain) {
+                          const std::string& section) {
     make_key(pair.key, type);
-    sign(d, pair.cert, pair.key, cn, set.intermediate, intermediate_key, section, ++serial);
-    if (chain) write_text(pair.cert, read_text(pair.cert) + intermediate_pem);
+    sign(d, pair.cert, pair.key, cn, set.intermediate, intermediate_key, section);
+    write_text(pair.cert, read_text(pair.cert) + intermediate_pem);
   };
-  server(set.ecdsa, KeyType::ecdsa, "weft ecdsa localhost", "server_localhost", true);
-  server(set.rsa, KeyType::rsa, "weft rsa localhost", "server_localhost", true);
-  server(set.a_test, KeyType::ecdsa, "weft a.test", "server_a", true);
-  server(set.b_test_rsa, KeyType::rsa, "weft b.test rsa", "server_b", true);
-  server(set.wild, KeyType::ecdsa, "weft wild.test wildcard", "server_wild", true);
-  server(set.leaf_only, KeyType::ecdsa, "weft leaf only", "server_localhost", false);
+  server(set.ecdsa, KeyType::ecdsa, "weft ecdsa localhost", "server_localhost");
+  server(set.rsa, KeyType::rsa, "weft rsa localhost", "server_localhost");
+  server(set.a_test, KeyType::ecdsa, "weft a.test", "server_a");
+  server(set.b_test_rsa, KeyType::rsa, "weft b.test rsa", "server_b");
+  server(set.wild, KeyType::ecdsa, "weft wild.test wildcard", "server_wild");
 
   // Client certificates: one from the root CA, one from a CA that nobody is told to trust.
   make_key(set.client.key, KeyType::ecdsa);
-  sign(d, set.client.cert, set.client.key, "weft test client", set.ca, root_key, "client", ++serial);
+  sign(d, set.client.cert, set.client.key, "weft test client", set.ca, root_key, "client");
   const std::string stranger_ca = (d / "stranger-ca.pem").string();
   const std::string stranger_ca_key = (d / "stranger-ca.key").string();
   make_key(stranger_ca_key, KeyType::ecdsa);
   openssl({"req", "-x509", "-new", "-config", config, "-extensions", "root", "-key", stranger_ca_key, "-subj",
-           slash_subject("weft stranger CA"), "-days", "30", "-sha256", "-out", stranger_ca});
+           slash_subject("weft stranger CA"), "-days", "90", "-sha256", "-out", stranger_ca});
   make_key(set.stranger_client.key, KeyType::ecdsa);
   sign(d, set.stranger_client.cert, set.stranger_client.key, "weft stranger client", stranger_ca,
-       stranger_ca_key, "client", ++serial);
+       stranger_ca_key, "client");
 
   make_key(set.other_key, KeyType::ecdsa);
   write_text(set.garbage, kGarbage);

@@ -30,7 +30,6 @@ struct TlsCerts {
   CertPair a_test;           ///< ECDSA P-256; DNS a.test
   CertPair b_test_rsa;       ///< RSA-2048; DNS b.test
   CertPair wild;             ///< ECDSA P-256; DNS *.wild.test
-  CertPair leaf_only;        ///< ECDSA P-256; DNS localhost, IP 127.0.0.1; the file lacks the intermediate
   CertPair client;           ///< a client certificate signed by the root CA
   CertPair stranger_client;  ///< a client certificate signed by a CA nobody trusts
   std::string other_key;     ///< an ECDSA P-256 key that belongs to none of the certificates

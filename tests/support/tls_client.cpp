@@ -127,6 +127,9 @@ int new_session_callback(SSL* ssl, SSL_SESSION* session) {
 SSL_CTX* make_context(const TlsOptions& options) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (ctx == nullptr) throw std::runtime_error("SSL_CTX_new: " + take_errors());
+  // Security level 0 first (the cipher list keeps only what the level allows) and again after it
+  // (an "@SECLEVEL=" there would set it): the client offers everything OpenSSL has.
+  SSL_CTX_set_security_level(ctx, 0);
   const auto fail = [ctx](const std::string& what) {
     SSL_CTX_free(ctx);
     throw std::runtime_error(what + ": " + take_errors());
@@ -137,7 +140,6 @@ SSL_CTX* make_context(const TlsOptions& options) {
   if (!options.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx, options.ciphersuites.c_str()) != 1) {
     fail("TLS 1.3 suites " + options.ciphersuites);
   }
-  // After the cipher list (an "@SECLEVEL=" there would set it): offer everything OpenSSL has.
   SSL_CTX_set_security_level(ctx, 0);
   if (SSL_CTX_set_min_proto_version(ctx, version_number(options.min_version)) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, version_number(options.max_version)) != 1) {
@@ -197,7 +199,13 @@ void configure(SSL* ssl, const TlsOptions& options) {
       SSL_set1_host(ssl, name.c_str());
     }
   }
-  if (options.session) SSL_set_session(ssl, options.session.get());
+  if (options.session) {
+    // A copy: a connection freed without close_notify marks its session not resumable, and the
+    // test may offer the same session on many connections.
+    SSL_SESSION* copy = SSL_SESSION_dup(options.session.get());
+    SSL_set_session(ssl, copy);
+    SSL_SESSION_free(copy);
+  }
   if (options.fallback_scsv) SSL_set_mode(ssl, SSL_MODE_SEND_FALLBACK_SCSV);
 }
 

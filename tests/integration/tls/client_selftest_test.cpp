@@ -74,7 +74,7 @@ TEST(TlsClientSelfTest, OffersTls10AndTls11WhenAsked) {
 
 TEST(TlsClientSelfTest, OffersCbcAndRsaKeyExchangeSuitesWhenAsked) {
   for (const char* suite : {"ECDHE-RSA-AES128-SHA256", "ECDHE-RSA-AES256-SHA", "AES128-GCM-SHA256",
-                            "DHE-RSA-AES128-GCM-SHA256"}) {
+                            "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-CHACHA20-POLY1305", "AES128-SHA"}) {
     SServer server(serve(tls_certs().rsa, {"-cipher", "ALL:@SECLEVEL=0"}));
     TlsOptions options = trusting();
     options.max_version = "1.2";
@@ -82,6 +82,21 @@ TEST(TlsClientSelfTest, OffersCbcAndRsaKeyExchangeSuitesWhenAsked) {
     TlsClient client(server.port(), options);
     ASSERT_TRUE(client.ok()) << suite << ": " << client.handshake().error;
     EXPECT_EQ(client.handshake().cipher, suite);
+  }
+}
+
+TEST(TlsClientSelfTest, OffersOtherGroupsWhenAsked) {
+  SServer server(serve(tls_certs().rsa));
+  for (const char* version : {"1.2", "1.3"}) {
+    for (const char* group : {"P-384", "P-521", "X448"}) {
+      SCOPED_TRACE(std::string(version) + " " + group);
+      TlsOptions options = trusting();
+      options.min_version = options.max_version = version;
+      options.groups = group;
+      TlsClient client(server.port(), options);
+      ASSERT_TRUE(client.ok()) << client.handshake().error;
+      EXPECT_EQ(client.handshake().group, group);
+    }
   }
 }
 
@@ -126,6 +141,7 @@ TEST(TlsClientSelfTest, RenegotiatesOnlyWhereAllowed) {
 
 TEST(TlsClientSelfTest, ResumesTls12AndTls13Sessions) {
   for (const char* version : {"1.2", "1.3"}) {
+    SCOPED_TRACE(version);
     SServer server(serve(tls_certs().ecdsa));
     TlsOptions options = trusting();
     options.min_version = options.max_version = version;
@@ -138,12 +154,25 @@ TEST(TlsClientSelfTest, ResumesTls12AndTls13Sessions) {
       ASSERT_TRUE(first.read_response());  // TLS 1.3 tickets come with the first reads
       session = first.session();
     }
-    ASSERT_TRUE(session);
-    options.session = session;
-    TlsClient second(server.port(), options);
-    ASSERT_TRUE(second.ok()) << second.handshake().error;
-    EXPECT_TRUE(second.handshake().session_reused) << version;
+    // Each resumed connection's own session (TLS 1.3: the new ticket it got) resumes again.
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(session);
+      options.session = session;
+      TlsClient again(server.port(), options);
+      ASSERT_TRUE(again.ok()) << again.handshake().error;
+      EXPECT_TRUE(again.handshake().session_reused) << "resumption " << i + 1;
+      ASSERT_TRUE(again.send("GET / HTTP/1.0\r\n\r\n"));
+      ASSERT_TRUE(again.read_response());
+      session = again.session();
+    }
   }
+}
+
+TEST(TlsClientSelfTest, SClientSavesTheTicketOfAResumedTls13Connection) {
+  // What TlsResumption.AResumedTls13ConnectionGetsAFreshTicket relies on: s_client -sess_out
+  // writes a session when a ticket arrives, and a server that renews tickets gives one.
+  SServer server(serve(tls_certs().ecdsa, {"-no_cache"}));
+  EXPECT_TRUE(resumed_connection_got_a_ticket(server.port()));
 }
 
 TEST(TlsClientSelfTest, SendsTheClientCertificate) {

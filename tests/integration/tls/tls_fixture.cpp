@@ -1,6 +1,9 @@
 #include "integration/tls/tls_fixture.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
+#include <filesystem>
 #include <regex>
 #include <stdexcept>
 
@@ -53,6 +56,29 @@ ToolRun run_tool(const std::string& program, const std::vector<std::string>& arg
   run.out = process.out();
   run.err = process.err();
   return run;
+}
+
+bool resumed_connection_got_a_ticket(std::uint16_t port) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("weft-tickets-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto connect = [&](const std::string& in, const std::string& out) {
+    std::vector<std::string> args{"s_client",    "-connect",          "127.0.0.1:" + std::to_string(port),
+                                  "-servername", "localhost",         "-tls1_3",
+                                  "-sess_out",   (dir / out).string()};
+    if (!in.empty()) args.insert(args.end(), {"-sess_in", (dir / in).string()});
+    // Waiting 1 s before stdin's end leaves the time for the tickets to arrive.
+    std::string command = "sleep 1 | exec openssl";
+    for (const auto& arg : args) command += " '" + arg + "'";
+    return run_tool("sh", {"-c", command}, 10s);
+  };
+  connect("", "first");
+  const ToolRun resumed = connect("first", "second");
+  const bool got = fs::exists(dir / "first") && fs::exists(dir / "second") &&
+                   resumed.out.find("Reused, TLSv1.3") != std::string::npos;
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+  return got;
 }
 
 SServer::SServer(const std::vector<std::string>& args) {
