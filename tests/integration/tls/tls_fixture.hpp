@@ -44,9 +44,9 @@ struct ToolRun {
 [[nodiscard]] ToolRun run_tool(const std::string& program, const std::vector<std::string>& args,
                                milliseconds timeout = 20s);
 
-/// True when a TLS 1.3 connection to `port` that resumed a session got a new ticket: three runs
-/// of `openssl s_client` (a full handshake saving its ticket; a resumption saving the ticket it
-/// gets, if any; that ticket resumed).
+/// True when a TLS 1.3 connection to `port` that resumed a session got a new ticket: two runs of
+/// `openssl s_client`, each with one request (a full handshake saving its ticket; a resumption
+/// of it, saving the ticket it gets, if any).
 [[nodiscard]] bool resumed_connection_got_a_ticket(std::uint16_t port);
 
 /// `openssl s_server` on 127.0.0.1, a free port, with `args` (for the client's own tests: it
