@@ -163,9 +163,11 @@ TlsStream::Handshake TlsStream::handshake() {
   ERR_clear_error();
   const int r = SSL_do_handshake(ssl_);
   if (r == 1) {
-    // Not sent yet: the session ticket waits for the first answer, which usually follows at
-    // once (the client's request comes with its Finished), and both leave in one send. The
-    // connection flushes before it returns to the loop either way.
+    // When the client's request came with its Finished (OpenSSL holds it already), the session
+    // ticket waits for the answer and both leave in one send. Otherwise it goes now: a client
+    // that reads the ticket only until it has something to send would miss it (as
+    // `openssl s_client -sess_out </dev/null` does, and testssl.sh with it).
+    if (SSL_has_pending(ssl_) != 1) settle();
     make_info();
     return Handshake::kDone;
   }

@@ -297,7 +297,7 @@ TEST(TlsResumption, Tls13TicketsAreResumedOnEveryLoop) { expect_resumption("1.3"
 TEST(TlsResumption, AResumedTls13ConnectionGetsAFreshTicket) {
   // TLS 1.3 clients use a ticket once (RFC 8446, appendix C.4; browsers do): without a new
   // ticket after each resumption, every other connection of theirs is a full handshake.
-  WeftServer weft(https_args({"--loops", "1"}));
+  WeftServer weft(https_args());
   EXPECT_TRUE(resumed_connection_got_a_ticket(weft.port()))
       << "no NewSessionTicket after a resumed TLS 1.3 handshake";
 }
