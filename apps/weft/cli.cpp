@@ -11,8 +11,11 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace weft::app {
 namespace {
@@ -246,6 +249,34 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
       ->check(header_value());
   app.add_flag("--spa", files.spa, "Single-page app: a missing path without an extension serves /index.html");
 
+  // ---- HTTPS ----
+  std::vector<std::string> tls_certs;
+  std::vector<std::string> tls_keys;
+  app.add_option("--tls-cert", tls_certs,
+                 "Serve HTTPS with this PEM certificate chain (leaf first); repeat for more names "
+                 "(chosen by SNI; the first is the default), each followed by its --tls-key")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  app.add_option("--tls-key", tls_keys, "PEM private key (ECDSA or RSA) of the --tls-cert before it")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  app.add_option("--tls-min", config.tls.min_version, "Oldest TLS version accepted: 1.2 or 1.3")
+      ->type_name("VERSION")
+      ->check(CLI::IsMember({"1.2", "1.3"}))
+      ->capture_default_str();
+  app.add_option("--tls-client-ca", config.tls.client_ca_file,
+                 "Require client certificates that chain to these PEM CAs")
+      ->type_name("FILE");
+  app.add_flag("--tls-client-optional", config.tls.client_cert_optional,
+               "With --tls-client-ca: ask for a client certificate but do not require one");
+  std::optional<std::uint16_t> redirect_port;
+  app.add_option("--http-redirect", redirect_port,
+                 "Also listen on this cleartext port and redirect every request to HTTPS (308)")
+      ->type_name("PORT");
+  std::optional<std::uint32_t> hsts;
+  app.add_option("--hsts", hsts, "Send Strict-Transport-Security: max-age=SECONDS over HTTPS")
+      ->type_name("SECONDS");
+
   // ---- logging ----
   std::optional<std::string> access_log;
   app.add_option("--access-log", access_log,
@@ -274,6 +305,33 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
     return Exit{kExitUsage};
   }
 
+  if (tls_certs.size() != tls_keys.size()) {
+    std::fprintf(stderr, "weft: --tls-cert and --tls-key come in pairs (got %zu certificates, %zu keys)\n",
+                 tls_certs.size(), tls_keys.size());
+    return Exit{kExitUsage};
+  }
+  for (std::size_t i = 0; i < tls_certs.size(); ++i) {
+    TlsCertificate pair;
+    pair.cert_file = tls_certs[i];
+    pair.key_file = tls_keys[i];
+    config.tls.certificates.push_back(std::move(pair));
+  }
+  const bool https = !config.tls.certificates.empty();
+  for (const auto& [given, flag] :
+       {std::pair{!config.tls.client_ca_file.empty(), "--tls-client-ca"},
+        std::pair{config.tls.client_cert_optional, "--tls-client-optional"},
+        std::pair{redirect_port.has_value(), "--http-redirect"}, std::pair{hsts.has_value(), "--hsts"}}) {
+    if (given && !https) {
+      std::fprintf(stderr, "weft: %s needs --tls-cert and --tls-key\n", flag);
+      return Exit{kExitUsage};
+    }
+  }
+  if (config.tls.client_cert_optional && config.tls.client_ca_file.empty()) {
+    std::fputs("weft: --tls-client-optional needs --tls-client-ca\n", stderr);
+    return Exit{kExitUsage};
+  }
+  config.http_redirect_port = redirect_port;
+  config.hsts_seconds = hsts;
   files.listing = !no_listing;
   config.shutdown_timeout = to_millis(shutdown_timeout);
   config.header_timeout = to_millis(header_timeout);

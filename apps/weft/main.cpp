@@ -112,9 +112,14 @@ int run(int argc, char** argv) {
 
   const weft::Config& running = server->config();
   const std::string site = options.root.empty() ? "built-in site" : "serving " + options.root;
-  std::printf("weft listening on http://%s/ (%s, %zu %s, %zu %s)\n", host_port(bind, server->port()).c_str(),
-              site.c_str(), running.loops, plural(running.loops, "loop", "loops"), running.threads,
+  const bool https = !running.tls.certificates.empty();
+  std::printf("weft listening on %s://%s/ (%s, %zu %s, %zu %s)\n", https ? "https" : "http",
+              host_port(bind, server->port()).c_str(), site.c_str(), running.loops,
+              plural(running.loops, "loop", "loops"), running.threads,
               plural(running.threads, "thread", "threads"));
+  if (running.http_redirect_port) {
+    std::printf("weft redirecting http://%s/ to https\n", host_port(bind, server->redirect_port()).c_str());
+  }
   std::fflush(stdout);
 
   weft::app::ShutdownSignals signals({
@@ -126,6 +131,21 @@ int run(int argc, char** argv) {
           [&server, &sleeper](int) {
             sleeper.cancel();
             server->stop_now();
+          },
+      .reload =
+          [&server, https] {
+            if (!https) {
+              weft::log(weft::LogLevel::info, "SIGHUP received: nothing to reload (no TLS certificates)");
+              return;
+            }
+            try {
+              server->reload_tls();
+              weft::log(weft::LogLevel::info, "SIGHUP received: certificates reloaded");
+            } catch (const std::exception& e) {
+              weft::log(weft::LogLevel::error,
+                        std::string("SIGHUP received: reload failed, keeping the certificates in force: ") +
+                            e.what());
+            }
           },
       .drain_timeout = options.config.shutdown_timeout,
   });

@@ -25,6 +25,7 @@ sigset_t shutdown_set() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -132,6 +133,15 @@ void ShutdownSignals::watch() {
       continue;  // EINTR or EAGAIN: poll again
     }
     const int signo = static_cast<int>(info.ssi_signo);
+    if (signo == SIGHUP) {
+      // A reload, never a stop (a terminal hang-up must not kill a server either).
+      if (actions_.reload) {
+        actions_.reload();
+      } else {
+        log(LogLevel::info, "SIGHUP received: nothing to reload");
+      }
+      continue;
+    }
     ++received;
     if (received == 1) {
       log(LogLevel::info, std::string(signal_name(signo)) + " received: draining (at most " +

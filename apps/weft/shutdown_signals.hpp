@@ -1,5 +1,5 @@
 #pragma once
-// SIGINT/SIGTERM handling for the weft program (DESIGN.md, Shutdown). Signal
+// SIGINT/SIGTERM (stop) and SIGHUP (reload) handling for the weft program (DESIGN.md, Shutdown). Signal
 // handling lives here and only here: the library never touches signals.
 //
 // No work happens in a signal handler: the signals stay blocked in every
@@ -11,13 +11,13 @@
 
 namespace weft::app {
 
-/// Blocks SIGINT and SIGTERM in the calling thread, so every thread created afterwards
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread, so every thread created afterwards
 /// inherits the mask and only a signalfd sees them, and ignores SIGPIPE (a peer that
 /// closes early must not kill the process). Call first in main, before any thread
 /// exists. Throws std::system_error.
 void block_shutdown_signals();
 
-/// A thread that turns SIGINT/SIGTERM into calls:
+/// A thread that turns SIGINT/SIGTERM (and SIGHUP: `reload()`) into calls:
 ///  * first signal: `drain(signo)` (Server::stop()), and after `drain_timeout` still
 ///    running, `drain_expired()` once;
 ///  * second signal: `force(signo)` (Server::stop_now()); if the process is still
@@ -32,6 +32,8 @@ class ShutdownSignals {
     std::function<void(int signo)> drain;
     std::function<void()> drain_expired;
     std::function<void(int signo)> force;
+    /// SIGHUP (any number of times, also while draining); null: logged and ignored.
+    std::function<void()> reload;
     std::chrono::milliseconds drain_timeout{0};
   };
 
@@ -68,7 +70,7 @@ class ShutdownSignals {
   void watch();
 
   Actions actions_;
-  Fd signals_;         // signalfd for SIGINT and SIGTERM
+  Fd signals_;         // signalfd for SIGINT, SIGTERM and SIGHUP
   Fd quit_;            // eventfd: close() wakes the thread through it
   int forced_by_ = 0;  // written by the thread, read after join
   std::thread thread_;

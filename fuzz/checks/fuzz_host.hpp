@@ -108,6 +108,12 @@ class FuzzHost final : public http::ConnectionHost {
   [[nodiscard]] bool connection_closed() const noexcept { return closed_; }
 
   http::Route route(const http::RequestHead& head, std::string_view path) override;
+  // The fuzzed connection is never a redirect listener's.
+  http::Route redirect_route(const http::RequestHead& /*head*/) override {
+    http::Route r;
+    r.response = Response::text(421, "not a redirect listener\n");
+    return r;
+  }
   bool dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) override;
   bool run_off_loop(std::function<void()> job) override;
   void post_news(std::uint64_t connection_id) override;

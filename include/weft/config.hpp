@@ -8,7 +8,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "weft/tls_config.hpp"
 
 namespace weft {
 
@@ -48,6 +51,16 @@ struct Config {
   /// whole host's TCP under memory pressure), at the price of one connection's throughput on
   /// long, fast links. nginx: `listen ... sndbuf=`.
   std::size_t send_buffer = 0;
+
+  // ---- HTTPS (weft/tls_config.hpp) ----
+  /// Certificates and protocol settings; no certificate = cleartext HTTP on `port`.
+  TlsConfig tls;
+  /// With tls: also listen on this cleartext port (same address; 0 = any free port) and answer
+  /// every request there with 308 to the same host and target over HTTPS. nullopt = no such
+  /// listener. nginx: a `return 308 https://$host$request_uri;` server.
+  std::optional<std::uint16_t> http_redirect_port;
+  /// With tls: Strict-Transport-Security max-age (seconds) on every HTTPS answer; nullopt = none.
+  std::optional<std::uint32_t> hsts_seconds;
 
   // ---- timers ----
   std::chrono::milliseconds header_timeout{30'000};  ///< whole head -> 408 + close. hyper 30 s, nginx 60 s

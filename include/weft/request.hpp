@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "weft/body_reader.hpp"
+#include "weft/tls_info.hpp"
 
 namespace weft {
 
@@ -65,6 +66,23 @@ class Request {
   /// The peer's address, "127.0.0.1:50312" or "[::1]:50312".
   [[nodiscard]] std::string_view peer() const noexcept { return peer_; }
 
+  /// "https" when the request came over TLS, else "http".
+  [[nodiscard]] std::string_view scheme() const noexcept { return tls_ ? "https" : "http"; }
+  /// What the connection's TLS handshake negotiated; null over cleartext.
+  [[nodiscard]] const TlsInfo* tls() const noexcept { return tls_.get(); }
+  /// "TLSv1.2" or "TLSv1.3"; empty over cleartext.
+  [[nodiscard]] std::string_view tls_version() const noexcept {
+    return tls_ ? std::string_view(tls_->version) : std::string_view();
+  }
+  /// The SNI name the client sent (lowercase); empty when none, or over cleartext.
+  [[nodiscard]] std::string_view tls_server_name() const noexcept {
+    return tls_ ? std::string_view(tls_->server_name) : std::string_view();
+  }
+  /// The verified client certificate's subject (RFC 2253); empty when none.
+  [[nodiscard]] std::string_view tls_client_subject() const noexcept {
+    return tls_ ? std::string_view(tls_->client_subject) : std::string_view();
+  }
+
   // ---- construction (used by the server; tests may use it too) ----
   struct Parts {
     std::string_view method, target, path_decoded, query, host, body, peer;
@@ -75,6 +93,8 @@ class Request {
   static Request from_parts(const Parts& parts);
   /// Sets route parameters (names and decoded values are copied).
   void set_params(std::vector<std::pair<std::string, std::string>> params);
+  /// Marks the request as received over TLS (the server does this for HTTPS connections).
+  void set_tls(std::shared_ptr<const TlsInfo> tls) noexcept { tls_ = std::move(tls); }
   /// Makes body_reader() stream from `exchange` (the server does this for streaming routes).
   void set_body_source(std::shared_ptr<exchange::Exchange> exchange) noexcept {
     body_source_ = std::move(exchange);
@@ -87,6 +107,7 @@ class Request {
   std::vector<Header> headers_;
   std::vector<std::pair<std::string, std::string>> params_;
   std::shared_ptr<exchange::Exchange> body_source_;
+  std::shared_ptr<const TlsInfo> tls_;
 };
 
 }  // namespace weft

@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// weft::Server: an HTTP/1.1 server with a router whose handlers run on a ThreadPool.
+/// weft::Server: an HTTP/1.1 server (cleartext or HTTPS: Config::tls) with a router whose
+/// handlers run on a ThreadPool.
 ///
 /// Event-loop threads own the sockets (Config::loops, each with its own epoll
 /// and SO_REUSEPORT listener); a handler runs on the server's ThreadPool and
@@ -59,7 +60,8 @@ struct RouteOptions {
 
 class Server {
  public:
-  /// Validates `config`: throws std::invalid_argument naming the bad field.
+  /// Validates `config` and loads its TLS certificates: throws std::invalid_argument naming the
+  /// bad field, or the certificate or key file and OpenSSL's reason.
   explicit Server(Config config);
   /// stop() and wait(), if running.
   ~Server();
@@ -134,6 +136,13 @@ class Server {
 
   /// The bound port (useful with Config::port = 0); 0 before start().
   [[nodiscard]] std::uint16_t port() const noexcept;
+  /// The bound port of Config::http_redirect_port; 0 before start() or without one.
+  [[nodiscard]] std::uint16_t redirect_port() const noexcept;
+  /// Loads Config::tls's certificates and keys again (from their files; PEM text as given) and
+  /// makes new connections use them; connections already open keep theirs. Throws
+  /// std::invalid_argument naming the file and the reason when one fails (the certificates in
+  /// force stay), std::logic_error when the server has no TLS. Any thread, any time.
+  void reload_tls();
   /// The configuration in force (loops resolved to a number).
   [[nodiscard]] const Config& config() const noexcept;
 

@@ -22,6 +22,11 @@ namespace weft::core {
   return true;
 }
 
+/// `c` with 'A'-'Z' lowered; every other byte unchanged.
+[[nodiscard]] constexpr char to_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 /// True for a tchar of RFC 9110 5.6.2 (the bytes of a token: a method, a field name).
 [[nodiscard]] constexpr bool is_tchar(char c) noexcept {
   const auto u = static_cast<unsigned char>(c);

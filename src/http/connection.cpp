@@ -17,6 +17,7 @@
 #include "http/error_page.hpp"
 #include "http/response_writer.hpp"
 #include "net/read_epoch.hpp"
+#include "weft/log.hpp"
 
 namespace weft::http {
 namespace {
@@ -38,8 +39,11 @@ bool has_no_body(int status) { return status < 200 || status == 204 || status ==
 
 }  // namespace
 
-Connection::Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id)
-    : host_(host), fd_(std::move(fd)), peer_(peer), id_(id) {}
+Connection::Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id,
+                       std::shared_ptr<const tls::ServerContext> tls, bool redirect)
+    : host_(host), fd_(std::move(fd)), peer_(peer), id_(id), redirect_(redirect) {
+  if (tls) tls_ = std::make_unique<tls::TlsStream>(std::move(tls), fd_.get());
+}
 
 Connection::~Connection() {
   if (resume_queued_) host_.cancel_resume(*this);
@@ -57,7 +61,7 @@ bool Connection::watch() {
 }
 
 bool Connection::is_idle() const noexcept {
-  return (state_ == State::kIdle || (state_ == State::kHead && in_.empty())) && out_.empty();
+  return (state_ == State::kIdle || (state_ == State::kHead && in_.empty())) && output_empty();
 }
 
 void Connection::on_io(std::uint32_t events) {
@@ -69,6 +73,7 @@ void Connection::on_io(std::uint32_t events) {
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) readable_ = true;
   if ((events & (EPOLLRDHUP | EPOLLHUP)) != 0) hangup_seen_ = true;
   if ((events & EPOLLOUT) != 0) writable_ = true;
+  if (tls_ && !tls_->established() && !continue_handshake()) return;
   if (exchange() != nullptr && hangup_seen_ && !wants_input()) {
     // Nothing is read while a handler answers, so look: a client that closed its side while its
     // exchange is in flight has gone away (nginx counts it as an abort, 499). Bytes before the
@@ -80,6 +85,37 @@ void Connection::on_io(std::uint32_t events) {
       return;
     }
   }
+  drive();
+}
+
+bool Connection::continue_handshake() {
+  switch (tls_->handshake()) {
+    case tls::TlsStream::Handshake::kDone:
+      readable_ = true;  // OpenSSL may hold the first request already
+      return true;
+    case tls::TlsStream::Handshake::kWaiting:
+      return false;  // the header timer, armed at start(), bounds the handshake too
+    case tls::TlsStream::Handshake::kFailed:
+      if (log_enabled(LogLevel::debug))
+        log(LogLevel::debug, "tls handshake with " + peer() + " failed: " + tls_->failure());
+      close();
+      return false;
+    case tls::TlsStream::Handshake::kNotTls:
+      answer_plain_http();
+      return false;
+  }
+  return false;
+}
+
+void Connection::answer_plain_http() {
+  // Probably an http:// URL for this port: say so in plain text (nginx answers the same way)
+  // rather than leave the client with a reset it cannot explain.
+  tls_.reset();
+  keep_alive_ = false;
+  unread_input_ = true;
+  queue_response(Response::text(400, "This port speaks HTTPS: use an https:// URL.\n"),
+                 ReplyInfo{"-", "-", 1, false});
+  state_ = State::kClosing;
   drive();
 }
 
@@ -158,7 +194,7 @@ void Connection::drive_io() {
   for (;;) {
     if (state_ == State::kClosed) return;
     bool progressed = false;
-    const std::uint64_t queued = out_.pending();
+    const std::uint64_t queued = queued_bytes();
     if (queued < kOutputHighWater) {
       if (state_ == State::kHead || state_ == State::kIdle) {
         progressed = step_head();
@@ -190,7 +226,7 @@ void Connection::drive_io() {
   }
   bool wrote = flush();
   if (state_ == State::kClosed) return;
-  if (answer_ == Answer::kStreaming && out_.pending() < kStreamTakeBelow && exchange()->buffered() > 0) {
+  if (answer_ == Answer::kStreaming && queued_bytes() < kStreamTakeBelow && exchange()->buffered() > 0) {
     pull_exchange();  // the socket took what was queued: more of the stream
     if (state_ == State::kClosed) return;
     if (!exchange() && wants_input()) {
@@ -202,7 +238,7 @@ void Connection::drive_io() {
     wrote = flush() || wrote;
     if (state_ == State::kClosed) return;
   }
-  if (state_ == State::kClosing && out_.empty()) {
+  if (state_ == State::kClosing && output_empty()) {
     // Everything is written. If the client may still be sending (we dropped
     // input, or bytes are waiting), half-close and linger so that our close
     // does not reset the connection before it has read the answer. Otherwise
@@ -211,6 +247,7 @@ void Connection::drive_io() {
       close();
       return;
     }
+    if (tls_) tls_->close_notify();
     ::shutdown(fd_.get(), SHUT_WR);
     state_ = State::kLinger;
     arm(TimerKind::kLinger);
@@ -221,6 +258,7 @@ void Connection::drive_io() {
 }
 
 bool Connection::input_pending() const noexcept {
+  if (tls_ && tls_->buffered_input()) return true;
   char byte = 0;
   return ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
@@ -245,6 +283,19 @@ long Connection::read_some() {
   net::ByteBuffer& in = *input_;
   const std::span<char> space = in.prepare(std::min(kReadChunk, max_total), max_total);
   if (space.empty()) return -1;  // full: the parser will have answered (414/431) already
+  if (tls_) {
+    // OpenSSL returns at most a record per call and may hold more than the socket shows, so
+    // only "want read" (the socket said EAGAIN) means drained.
+    const long got = tls_->read(space);
+    if (got > 0) {
+      in.commit(static_cast<std::size_t>(got));
+      ++net::read_epoch;
+      return got;
+    }
+    if (got == -1) readable_ = false;
+    if (got == -2) close();
+    return got;
+  }
   const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), 0);
   if (n > 0) {
     in.commit(static_cast<std::size_t>(n));
@@ -272,7 +323,7 @@ void Connection::on_eof() {
     case State::kIdle:
     case State::kHead:
       // An unfinished head can never complete; what was queued still goes out.
-      if (out_.empty()) {
+      if (output_empty()) {
         close();
       } else {
         state_ = State::kClosing;
@@ -336,7 +387,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   }
   keep_alive_ = head.keep_alive && host_.mode() == HostMode::kRunning &&
                 requests_ < host_.config().max_requests_per_connection;
-  Route route = host_.route(head, path);
+  Route route = redirect_ ? host_.redirect_route(head) : host_.route(head, path);
   const std::optional<std::uint64_t> body_length = head.body_length();  // nullopt: chunked
   const bool has_body = !body_length || *body_length > 0;
   // A declared length over the limit is refused before a byte of it is read: the route's own
@@ -389,6 +440,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   parts.headers.reserve(head.header_count);
   for (const Header& h : head.headers()) parts.headers.push_back({h.name, h.value});
   pending->request = Request::from_parts(parts);
+  if (tls_) pending->request.set_tls(tls_->info());
   pending->method = head.method_token;
   pending->target = head.target;
   pending->version_minor = head.version_minor;
@@ -591,7 +643,7 @@ Connection::ReplyInfo Connection::reply_info() const {
 
 void Connection::pull_exchange() {
   if (!exchange() || answer_ == Answer::kDone) return;
-  const std::uint64_t queued = out_.pending();
+  const std::uint64_t queued = queued_bytes();
   const std::size_t room =
       queued < kStreamTakeBelow ? static_cast<std::size_t>(kStreamTakeBelow - queued) : 0;
   exchange::Exchange::Outgoing got = exchange()->take(room);
@@ -707,6 +759,7 @@ void Connection::after_request() {
   if (input_->empty()) {
     state_ = State::kIdle;
     in_.release_if_empty();  // an idle connection keeps no request memory
+    if (tls_) tls_->note_idle();
     arm(TimerKind::kKeepAlive);
   } else {
     state_ = State::kHead;  // pipelined: the next head is already here
@@ -739,6 +792,7 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
   options.close = !keep_alive_;
   options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
   options.server_name = host_.config().server_name;
+  if (tls_) options.extra_fields = host_.https_fields();
   std::string head;
   append_head(head, status, chosen->headers(), bodiless ? 0 : length, options);
   const bool send_body = !bodiless && !info.head_request;
@@ -762,6 +816,7 @@ void Connection::queue_stream_head(const Response& head, const ReplyInfo& info) 
   options.close = !keep_alive_;
   options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
   options.server_name = host_.config().server_name;
+  if (tls_) options.extra_fields = host_.https_fields();
   options.framing = pending_->stream_chunked ? BodyFraming::kChunked : BodyFraming::kClose;
   if (pending_->stream_silent) {
     // HEAD: the fields a GET would get, without a body; a bodiless status has no framing at all.
@@ -793,6 +848,7 @@ void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInf
   HeadOptions options;
   options.close = !keep_alive_;
   options.http10_keep_alive = info.version_minor == 0 && keep_alive_;
+  if (tls_) options.extra_fields = host_.https_fields();
   const bool send_body = !has_no_body(prepared.status) && !info.head_request;
   std::string& out = out_.tail(host_.output_spares(), prepared.status_line.size() + prepared.fields.size() +
                                                           64 + (send_body ? prepared.body.size() : 0));
@@ -808,8 +864,10 @@ void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInf
 }
 
 bool Connection::flush() {
-  if (!writable_ || out_.empty()) return false;
-  const OutputQueue::FlushResult r = out_.flush(host_.output_spares(), fd_.get(), state_ == State::kClosing);
+  if (!writable_ || output_empty()) return false;
+  const bool closing = state_ == State::kClosing;
+  const OutputQueue::FlushResult r = tls_ ? out_.flush_tls(host_.output_spares(), *tls_, closing)
+                                          : out_.flush(host_.output_spares(), fd_.get(), closing);
   switch (r.status) {
     case OutputQueue::FlushStatus::kDone:
       break;
@@ -831,7 +889,7 @@ bool Connection::flush() {
 }
 
 void Connection::update_timer(bool read_progress, bool write_progress) {
-  if (!out_.empty()) {
+  if (!output_empty()) {
     if (timer_ != TimerKind::kWrite || write_progress) arm(TimerKind::kWrite);
     return;
   }
@@ -911,6 +969,9 @@ void Connection::close() {
   }
   disarm();
   timer_ = TimerKind::kNone;
+  // An orderly end says so (RFC 8446 6.1), so the client can tell it from a cut.
+  if (tls_ && !peer_eof_) tls_->close_notify();
+  tls_.reset();
   // Closing the socket removes it from epoll (weft never duplicates it), so
   // no EPOLL_CTL_DEL call is needed.
   fd_.reset();

@@ -36,6 +36,7 @@
 #include "net/socket.hpp"
 #include "net/timer_list.hpp"
 #include "net/unique_fd.hpp"
+#include "tls/tls_stream.hpp"
 #include "weft/request.hpp"
 #include "weft/response.hpp"
 
@@ -43,7 +44,10 @@ namespace weft::http {
 
 class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
  public:
-  Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id);
+  /// `tls`: the connection is HTTPS, with these certificates (null: cleartext). `redirect`: every
+  /// request is answered by the host's redirect to HTTPS (ConnectionHost::route).
+  Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id,
+             std::shared_ptr<const tls::ServerContext> tls = nullptr, bool redirect = false);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection();
@@ -116,6 +120,10 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     kDone,       // the whole answer is queued
   };
 
+  /// Runs the TLS handshake on; true once established (HTTP may start).
+  bool continue_handshake();
+  /// The client spoke cleartext to the TLS port: a plain-text 400, then close.
+  void answer_plain_http();
   void drive();
   void drive_io();
   /// Moves unprocessed bytes out of the loop's scratch buffer into in_.
@@ -143,6 +151,12 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   void on_eof();
 
   [[nodiscard]] bool wants_input() const noexcept;
+  /// Nothing left to write: neither queued bytes nor encrypted ones the socket has not taken.
+  [[nodiscard]] bool output_empty() const noexcept { return out_.empty() && (!tls_ || tls_->unsent() == 0); }
+  /// Bytes waiting to be written, plaintext and encrypted.
+  [[nodiscard]] std::uint64_t queued_bytes() const noexcept {
+    return out_.pending() + (tls_ ? tls_->unsent() : 0);
+  }
   /// True when the client has sent bytes not yet read (a non-blocking peek).
   [[nodiscard]] bool input_pending() const noexcept;
   /// >0 bytes read, 0 EOF, -1 nothing now (EAGAIN or buffer full), -2 error (closed).
@@ -193,6 +207,7 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   Answer answer_ = Answer::kNone;  // of the exchange in flight (pending_->exchange)
   bool stream_body_ = false;       // kBody: the body goes to the exchange as it arrives
   bool body_paused_ = false;       // kBody: the consumer is behind; reading waits
+  bool redirect_ = false;          // a redirect listener's connection (see the constructor)
 
   net::ByteBuffer in_;                     // bytes kept between events (usually none)
   net::ByteBuffer* input_ = &in_;          // in_, or during drive() the loop's scratch
@@ -200,6 +215,7 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   std::unique_ptr<ChunkedDecoder> chunked_decoder_;
   std::unique_ptr<Pending> pending_;
   OutputQueue out_;
+  std::unique_ptr<tls::TlsStream> tls_;  // HTTPS only
 };
 
 }  // namespace weft::http

@@ -109,7 +109,11 @@ struct Timers {
 class ConnectionHost : public exchange::Owner {
  public:
   ConnectionHost(const Config& config, net::EventLoop& loop)
-      : config_(config), limits_(limits_from(config)), loop_(loop), timers_(config) {}
+      : config_(config),
+        limits_(limits_from(config)),
+        https_fields_(https_fields_from(config)),
+        loop_(loop),
+        timers_(config) {}
   ConnectionHost(const ConnectionHost&) = delete;
   ConnectionHost& operator=(const ConnectionHost&) = delete;
 
@@ -118,6 +122,8 @@ class ConnectionHost : public exchange::Owner {
   [[nodiscard]] net::EventLoop& loop() noexcept { return loop_; }
   [[nodiscard]] Timers& timers() noexcept { return timers_; }
   [[nodiscard]] HostMode mode() const noexcept { return mode_; }
+  /// Field lines added to every HTTPS response (Strict-Transport-Security); empty = none.
+  [[nodiscard]] std::string_view https_fields() const noexcept { return https_fields_; }
 
   /// A parser for a request head, from this loop's spares when there are any
   /// (constructing one zeroes ~3 KiB of header slots).
@@ -152,6 +158,8 @@ class ConnectionHost : public exchange::Owner {
 
   /// Decides how to answer `head`, whose path decodes to `path`.
   [[nodiscard]] virtual Route route(const RequestHead& head, std::string_view path) = 0;
+  /// How to answer `head` on a cleartext listener that only sends clients to HTTPS.
+  [[nodiscard]] virtual Route redirect_route(const RequestHead& head) = 0;
   /// Starts `endpoint` with `request` and `reply` off the loop (a pool worker). What it answers
   /// reaches the connection through its exchange. False when the pool cannot take it (-> 503).
   [[nodiscard]] virtual bool dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) = 0;
@@ -183,12 +191,18 @@ class ConnectionHost : public exchange::Owner {
     return l;
   }
 
+  static std::string https_fields_from(const Config& c) {
+    if (!c.hsts_seconds) return {};
+    return "Strict-Transport-Security: max-age=" + std::to_string(*c.hsts_seconds) + "\r\n";
+  }
+
   // Parsers kept per loop: enough for a burst of busy connections, bounded so
   // that idle connections really give their memory back.
   static constexpr std::size_t kMaxSpares = 64;
 
   const Config& config_;
   const ParserLimits limits_;
+  const std::string https_fields_;
   std::vector<std::unique_ptr<RequestParser>> spare_parsers_;
   OutputSpares output_spares_;
   std::vector<Connection*> resumes_;

@@ -3,9 +3,11 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace weft::http {
 namespace {
@@ -160,6 +162,93 @@ OutputQueue::FlushResult OutputQueue::flush(OutputSpares& spares, int fd, bool c
       return result;
     }
   }
+  if (!chunks_.empty()) release(spares);
+  result.status = FlushStatus::kDone;
+  return result;
+}
+
+void OutputQueue::consume(std::size_t n) noexcept {
+  while (n > 0 && head_ < chunks_.size()) {
+    OutChunk& c = chunks_[head_];
+    if (c.file) {
+      const std::uint64_t take = std::min<std::uint64_t>(n, c.file_left);
+      c.file_offset += take;
+      c.file_left -= take;
+      n -= static_cast<std::size_t>(take);
+      if (c.file_left == 0) {
+        c.file.reset();
+        ++head_;
+      }
+    } else {
+      const std::size_t take = std::min(n, c.bytes.size() - c.sent);
+      c.sent += take;
+      n -= take;
+      if (c.sent == c.bytes.size()) ++head_;
+    }
+  }
+}
+
+OutputQueue::FlushResult OutputQueue::flush_tls(OutputSpares& spares, tls::TlsStream& tls, bool closing,
+                                                std::size_t budget) {
+  // Encrypted output is sent once this much has gathered (and at the end): fewer, larger
+  // send() calls than one per 16 KiB record, without holding much more than a socket buffer.
+  constexpr std::size_t kSendAt = std::size_t{64} * 1024;
+  FlushResult result;
+  const auto send = [&](bool more) {
+    const std::size_t before = tls.unsent();
+    const tls::TlsStream::Send s = tls.send(more);
+    if (tls.unsent() < before) result.progress = true;
+    if (s == tls::TlsStream::Send::kDone) return true;
+    result.status = s == tls::TlsStream::Send::kBlocked ? FlushStatus::kBlocked : FlushStatus::kError;
+    return false;
+  };
+  if (tls.unsent() > 0 && !send(!empty() || closing)) return result;
+  const std::span<char> record = spares.record_buffer();
+  while (head_ < chunks_.size()) {
+    if (budget == 0) {
+      if (send(true)) result.status = FlushStatus::kBudget;
+      return result;
+    }
+    const std::size_t limit = std::min({tls.next_record_size(), budget, record.size()});
+    OutChunk& front = chunks_[head_];
+    std::string_view plain;
+    if (!front.file && front.bytes.size() - front.sent >= limit) {
+      plain = std::string_view(front.bytes).substr(front.sent, limit);  // a large string: no copy
+    } else {
+      // Gather small strings and file bytes into one record.
+      std::size_t filled = 0;
+      for (std::size_t i = head_; i < chunks_.size() && filled < limit; ++i) {
+        const OutChunk& c = chunks_[i];
+        if (c.file) {
+          const std::size_t want =
+              static_cast<std::size_t>(std::min<std::uint64_t>(c.file_left, limit - filled));
+          ssize_t n = 0;
+          do {
+            n = ::pread(c.file->get(), record.data() + filled, want, static_cast<off_t>(c.file_offset));
+          } while (n < 0 && errno == EINTR);
+          if (n <= 0 && filled == 0) {  // the file shrank (or broke) under us: the framing is lost
+            result.status = FlushStatus::kShrunk;
+            return result;
+          }
+          filled += static_cast<std::size_t>(std::max<ssize_t>(n, 0));
+          if (static_cast<std::size_t>(std::max<ssize_t>(n, 0)) < want) break;  // the rest next record
+        } else {
+          const std::size_t take = std::min(c.bytes.size() - c.sent, limit - filled);
+          std::memcpy(record.data() + filled, c.bytes.data() + c.sent, take);
+          filled += take;
+        }
+      }
+      plain = std::string_view(record.data(), filled);
+    }
+    if (!tls.write(plain)) {
+      result.status = FlushStatus::kError;
+      return result;
+    }
+    consume(plain.size());
+    budget -= std::min(budget, plain.size());
+    if (tls.unsent() >= kSendAt && !send(true)) return result;
+  }
+  if (!send(closing)) return result;
   if (!chunks_.empty()) release(spares);
   result.status = FlushStatus::kDone;
   return result;

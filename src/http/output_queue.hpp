@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +20,7 @@
 
 #include "exchange/body_part.hpp"
 #include "net/unique_fd.hpp"
+#include "tls/tls_stream.hpp"
 
 namespace weft::http {
 
@@ -59,6 +61,11 @@ class OutputSpares {
     chunks_.pop_back();
     return chunks;
   }
+  /// Where one TLS record's plaintext is gathered (bytes and file contents); made on first use.
+  [[nodiscard]] std::span<char> record_buffer() {
+    if (!record_) record_ = std::make_unique<char[]>(kRecordBuffer);
+    return {record_.get(), kRecordBuffer};
+  }
   /// Keeps the storage of `chunks` (which must be empty).
   void give_chunks(std::vector<OutChunk>&& chunks) {
     if (chunks.capacity() != 0 && chunks.capacity() <= kMaxSpareChunks && chunks_.size() < kMaxSpares) {
@@ -72,6 +79,8 @@ class OutputSpares {
   static constexpr std::size_t kMaxSpareChunks = 64;
   std::vector<std::string> bytes_;
   std::vector<std::vector<OutChunk>> chunks_;
+  static constexpr std::size_t kRecordBuffer = std::size_t{16} * 1024;  // TLS's largest record
+  std::unique_ptr<char[]> record_;
 };
 
 class OutputQueue {
@@ -128,6 +137,12 @@ class OutputQueue {
   /// Writes to `fd` until done, blocked, or `budget` bytes are written. `closing`: the connection
   /// closes after this output, so its last bytes may wait for the FIN (MSG_MORE).
   FlushResult flush(OutputSpares& spares, int fd, bool closing, std::size_t budget = kWriteBudgetPerTurn);
+  /// The same through TLS: chunks are cut into records (a file's bytes read into the spares'
+  /// record buffer: no sendfile without kernel TLS), encrypted, and sent several records per
+  /// send(). Bytes already encrypted but refused by the socket go first. The budget counts
+  /// plaintext.
+  FlushResult flush_tls(OutputSpares& spares, tls::TlsStream& tls, bool closing,
+                        std::size_t budget = kWriteBudgetPerTurn);
 
   /// Drops everything, giving the storage back to the spares.
   void release(OutputSpares& spares);
@@ -135,6 +150,8 @@ class OutputQueue {
  private:
   OutChunk* tail_for(std::size_t extra) noexcept;
   OutChunk& new_chunk(OutputSpares& spares, bool with_bytes);
+  /// Marks `n` bytes from the front as written.
+  void consume(std::size_t n) noexcept;
 
   std::vector<OutChunk> chunks_;  // chunks_[head_..] are unsent
   std::size_t head_ = 0;

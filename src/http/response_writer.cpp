@@ -101,7 +101,7 @@ void append_head(std::string& out, int status, std::span<const std::pair<std::st
     connection = kConnectionKeepAlive;
   }
 
-  size += date.size() + connection.size() + kCrlf.size();
+  size += date.size() + options.extra_fields.size() + connection.size() + kCrlf.size();
   if (write_server) size += kServerPrefix.size() + options.server_name.size() + kCrlf.size();
   if (write_content_type)
     size += kContentTypePrefix.size() + options.default_content_type.size() + kCrlf.size();
@@ -140,6 +140,7 @@ void append_head(std::string& out, int status, std::span<const std::pair<std::st
     out += kCrlf;
   }
   if (write_chunked) out += kTransferEncodingChunked;
+  out += options.extra_fields;
   out += connection;
   out += kCrlf;
 }
@@ -182,10 +183,11 @@ void append_prepared_head(std::string& out, const PreparedResponse& prepared, co
     connection = kConnectionKeepAlive;
   }
   out.reserve(out.size() + prepared.status_line.size() + date.size() + prepared.fields.size() +
-              connection.size() + kCrlf.size());
+              options.extra_fields.size() + connection.size() + kCrlf.size());
   out += prepared.status_line;
   out += date;
   out += prepared.fields;
+  out += options.extra_fields;
   out += connection;
   out += kCrlf;
 }

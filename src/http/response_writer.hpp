@@ -48,6 +48,9 @@ struct HeadOptions {
   /// Content-Type written when content_length > 0 and `headers` hold no Content-Type; empty = none
   /// (e.g. kDefaultContentType).
   std::string_view default_content_type;
+  /// Whole field lines ("Name: value\r\n" each) the server adds to every response of this
+  /// connection (Strict-Transport-Security over HTTPS); written before the Connection field.
+  std::string_view extra_fields;
   /// The current time for the Date field; std::nullopt = read the clock. Tests pass a fixed time.
   std::optional<std::time_t> now;
 };
@@ -68,6 +71,7 @@ struct HeadOptions {
 ///   "Content-Length: <content_length>\r\n"    (when status_has_content_length(status), 0 too,
 ///                                               and framing is kLength)
 ///   "Transfer-Encoding: chunked\r\n"          (when status_has_content_length(status) and kChunked)
+///   HeadOptions::extra_fields
 ///   "Connection: close\r\n" or "Connection: keep-alive\r\n" (see HeadOptions)
 ///   "\r\n"
 /// A Date or Server field in `headers` replaces the writer's own. For a HEAD request pass the
@@ -103,8 +107,8 @@ struct PreparedResponse {
                                             std::uint64_t content_length, std::string_view server_name);
 
 /// Appends the head of `prepared` to `out`, byte for byte what append_head()
-/// writes for the same response and options (only close and http10_keep_alive
-/// of `options` are used, and `now`).
+/// writes for the same response and options (only close, http10_keep_alive and
+/// extra_fields of `options` are used, and `now`).
 void append_prepared_head(std::string& out, const PreparedResponse& prepared, const HeadOptions& options);
 
 }  // namespace weft::http

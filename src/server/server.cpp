@@ -16,6 +16,10 @@
 #include "server/access_log.hpp"
 #include "server/server_loop.hpp"
 #include "server/site.hpp"
+#include "tls/server_context.hpp"
+#include "tls/ticket_keys.hpp"
+#include "tls/tls_stream.hpp"
+#include "weft/log.hpp"
 #include "weft/thread_pool.hpp"
 
 namespace weft {
@@ -48,6 +52,12 @@ Config validated(Config c) {
   require(c.shutdown_timeout.count() >= 0, "shutdown_timeout must be >= 0");
   for (const char ch : c.server_name)
     require(ch >= 0x20 && ch != 0x7f, "server_name holds a control character");
+  const bool https = !c.tls.certificates.empty();
+  require(https || !c.http_redirect_port, "http_redirect_port needs tls certificates");
+  require(https || !c.hsts_seconds, "hsts_seconds needs tls certificates");
+  require(!c.http_redirect_port || *c.http_redirect_port != c.port || c.port == 0,
+          "http_redirect_port must differ from port");
+  require(c.tls.ticket_key_lifetime.count() > 0, "tls.ticket_key_lifetime must be > 0");
   if (c.loops == 0)
     c.loops = std::min<std::size_t>(kMaxLoops, std::max(1u, std::thread::hardware_concurrency()));
   return c;
@@ -79,7 +89,26 @@ std::size_t raise_fd_limit(std::size_t wanted_connections, std::size_t loops) no
 
 class Server::Impl {
  public:
-  explicit Impl(Config config) : config_(validated(std::move(config))) {}
+  explicit Impl(Config config) : config_(validated(std::move(config))) {
+    if (!config_.tls.certificates.empty()) {
+      ticket_keys_ = std::make_shared<tls::TicketKeys>(config_.tls.ticket_key_lifetime);
+      tls_ = load_tls();
+    }
+  }
+
+  // Throws std::invalid_argument naming the file that failed.
+  [[nodiscard]] std::shared_ptr<const tls::ServerContext> load_tls() const {
+    return std::make_shared<const tls::ServerContext>(config_.tls, ticket_keys_,
+                                                      std::vector<std::string>{"http/1.1"});
+  }
+
+  void reload_tls() {
+    if (!ticket_keys_) throw std::logic_error("weft::Server::reload_tls: the server has no TLS certificates");
+    std::shared_ptr<const tls::ServerContext> fresh = load_tls();  // throws: the old one stays
+    std::lock_guard lock(mutex_);
+    tls_ = fresh;
+    if (shared_) shared_->tls.store(std::move(fresh), std::memory_order_release);
+  }
 
   ~Impl() {
     stop();
@@ -102,22 +131,44 @@ class Server::Impl {
     const net::Endpoint rest = net::parse_endpoint(config_.bind, port);
     for (std::size_t i = 1; i < config_.loops; ++i)
       listeners.push_back(net::listen_tcp(rest, kListenBacklog));
+    std::vector<net::UniqueFd> redirects;
+    if (config_.http_redirect_port) {
+      redirects.push_back(
+          net::listen_tcp(net::parse_endpoint(config_.bind, *config_.http_redirect_port), kListenBacklog));
+      const net::Endpoint same = net::parse_endpoint(config_.bind, net::local_port(redirects.front().get()));
+      for (std::size_t i = 1; i < config_.loops; ++i)
+        redirects.push_back(net::listen_tcp(same, kListenBacklog));
+      redirect_port_.store(net::local_port(redirects.front().get()), std::memory_order_release);
+    }
 
     sink_ = std::make_unique<server::AccessLogSink>(config_.access_log);
     pool_ = std::make_unique<ThreadPool>(ThreadPool::Options{
         .threads = config_.threads, .max_queued = config_.max_queued, .name = "weft-worker"});
     shared_ = std::make_unique<server::ServerShared>(config_, site_, *pool_, *sink_);
+    shared_->tls.store(tls_);
+    shared_->https_port = port;
     shared_->on_exit_after = [this] {
       for (auto& loop : loops_) loop->request_mode(http::HostMode::kFinishing);
     };
-    for (auto& listener : listeners)
-      loops_.push_back(std::make_unique<server::ServerLoop>(*shared_, std::move(listener)));
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+      loops_.push_back(std::make_unique<server::ServerLoop>(
+          *shared_, std::move(listeners[i]),
+          i < redirects.size() ? std::move(redirects[i]) : net::UniqueFd()));
+    }
     for (std::size_t i = 0; i < loops_.size(); ++i) {
       threads_.emplace_back([this, i] {
         const std::string name = "weft-loop-" + std::to_string(i);
         pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
         loops_[i]->run();
       });
+    }
+    if (tls_) {
+      log(LogLevel::info,
+          std::string("TLS: response bodies are encrypted in user space, files read through a "
+                      "per-loop buffer (") +
+              (tls::kernel_has_ktls() ? "the kernel offers kTLS; weft does not use it yet"
+                                      : "this kernel has no kTLS") +
+              ")");
     }
     port_.store(port, std::memory_order_release);
     started_ = true;
@@ -160,8 +211,11 @@ class Server::Impl {
   Config config_;
   server::Site site_;
   std::atomic<std::uint16_t> port_{0};
+  std::atomic<std::uint16_t> redirect_port_{0};
 
  private:
+  std::shared_ptr<tls::TicketKeys> ticket_keys_;   // shared by every reload's contexts
+  std::shared_ptr<const tls::ServerContext> tls_;  // the latest loaded (guarded by mutex_)
   std::mutex mutex_;  // guards started_, stop_requested_, loops_ (the vector), threads_
   bool started_ = false;
   bool stop_requested_ = false;
@@ -217,6 +271,10 @@ void Server::run() {
 void Server::stop() noexcept { impl_->stop(); }
 void Server::stop_now() noexcept { impl_->stop_now(); }
 std::uint16_t Server::port() const noexcept { return impl_->port_.load(std::memory_order_acquire); }
+std::uint16_t Server::redirect_port() const noexcept {
+  return impl_->redirect_port_.load(std::memory_order_acquire);
+}
+void Server::reload_tls() { impl_->reload_tls(); }
 const Config& Server::config() const noexcept { return impl_->config_; }
 
 }  // namespace weft

@@ -9,6 +9,7 @@
 #include "files/open_file.hpp"
 #include "http/error_page.hpp"
 #include "net/socket.hpp"
+#include "tls/tls_stream.hpp"
 #include "weft/log.hpp"
 
 namespace weft::server {
@@ -26,15 +27,26 @@ constexpr auto kLogFlushInterval = std::chrono::seconds(1);
 
 }  // namespace
 
-ServerLoop::ServerLoop(ServerShared& shared, net::UniqueFd listener)
-    : ConnectionHost(shared.config, event_loop),
-      shared_(shared),
-      listener_(std::move(listener)),
-      log_(shared.access_log) {
-  if (!event_loop.add(listener_.get(), EPOLLIN, this)) {
-    throw std::system_error(errno, std::generic_category(), "epoll_ctl(listener)");
+ServerLoop::ServerLoop(ServerShared& shared, net::UniqueFd listener, net::UniqueFd redirect_listener)
+    : ConnectionHost(shared.config, event_loop), shared_(shared), log_(shared.access_log) {
+  for (net::UniqueFd* fd : {&listener, &redirect_listener}) {
+    if (!*fd) continue;
+    auto acceptor = std::make_unique<Acceptor>();
+    acceptor->loop = this;
+    acceptor->fd = std::move(*fd);
+    acceptor->redirect = fd == &redirect_listener;
+    acceptors_.push_back(std::move(acceptor));
   }
-  listening_ = true;
+  listen_all();
+  for (const auto& a : acceptors_) {
+    if (!a->listening) throw std::system_error(errno, std::generic_category(), "epoll_ctl(listener)");
+  }
+}
+
+void ServerLoop::listen_all() {
+  for (const auto& a : acceptors_) {
+    if (a->fd && !a->listening) a->listening = event_loop.add(a->fd.get(), EPOLLIN, a.get());
+  }
 }
 
 ServerLoop::~ServerLoop() {
@@ -48,10 +60,10 @@ void ServerLoop::run() {
     event_loop.poll(has_resumes() ? event_loop.now() : next_deadline());
     const net::Clock::time_point now = event_loop.now();
     expire_timers();
-    if (now >= resume_accept_ && listener_ && mode() == http::HostMode::kRunning) {
+    if (now >= resume_accept_ && mode() == http::HostMode::kRunning) {
       resume_accept_ = net::Clock::time_point::max();
-      listening_ = event_loop.add(listener_.get(), EPOLLIN, this);
-      accept_ready();
+      listen_all();
+      for (const auto& a : acceptors_) accept_ready(*a);
     }
     if (now >= drain_deadline_ || stop_now_) close_all();
     if (now >= next_log_flush_) {
@@ -78,10 +90,8 @@ void ServerLoop::expire_timers() {
   }
 }
 
-void ServerLoop::on_io(std::uint32_t /*events*/) { accept_ready(); }
-
-void ServerLoop::accept_ready() {
-  for (int i = 0; i < kAcceptBatch && listener_ && listening_; ++i) {
+void ServerLoop::accept_ready(Acceptor& acceptor) {
+  for (int i = 0; i < kAcceptBatch && acceptor.fd && acceptor.listening; ++i) {
     if (shared_.open_connections.load(std::memory_order_relaxed) >= shared_.config.max_connections) {
       shed_idle(kShedOnExhaustion);
       pause_accepting();
@@ -90,7 +100,7 @@ void ServerLoop::accept_ready() {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
     const int fd =
-        ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        ::accept4(acceptor.fd.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         log(LogLevel::warn, "accept: out of descriptors or memory; closing idle connections, pausing accept");
@@ -108,8 +118,16 @@ void ServerLoop::accept_ready() {
       if (n == exit_after && shared_.on_exit_after) shared_.on_exit_after();
     }
     const std::uint64_t id = next_id_++;
-    auto connection =
-        std::make_unique<http::Connection>(*this, std::move(conn_fd), net::PeerAddress(peer), id);
+    std::shared_ptr<const tls::ServerContext> tls;
+    if (!acceptor.redirect) tls = shared_.tls.load(std::memory_order_acquire);
+    std::unique_ptr<http::Connection> connection;
+    try {
+      connection = std::make_unique<http::Connection>(*this, std::move(conn_fd), net::PeerAddress(peer), id,
+                                                      std::move(tls), acceptor.redirect);
+    } catch (const std::bad_alloc&) {
+      log(LogLevel::warn, "accept: out of memory for a TLS connection; closing it");
+      continue;
+    }
     http::Connection* raw = connection.get();
     connections_.emplace(id, std::move(connection));
     shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
@@ -124,9 +142,9 @@ void ServerLoop::accept_ready() {
 }
 
 void ServerLoop::pause_accepting() {
-  if (listening_) {
-    event_loop.remove(listener_.get());
-    listening_ = false;
+  for (const auto& a : acceptors_) {
+    if (a->listening) event_loop.remove(a->fd.get());
+    a->listening = false;
   }
   resume_accept_ = event_loop.now() + kAcceptPause;
 }
@@ -160,9 +178,11 @@ void ServerLoop::enter_mode(http::HostMode mode) {
 }
 
 void ServerLoop::close_listener() {
-  if (listening_) event_loop.remove(listener_.get());
-  listening_ = false;
-  listener_.reset();
+  for (const auto& a : acceptors_) {
+    if (a->listening) event_loop.remove(a->fd.get());
+    a->listening = false;
+    a->fd.reset();
+  }
   resume_accept_ = net::Clock::time_point::max();
 }
 
@@ -176,6 +196,36 @@ void ServerLoop::close_all() {
 
 http::Route ServerLoop::route(const http::RequestHead& head, std::string_view path) {
   return shared_.site.route(head, path);
+}
+
+http::Route ServerLoop::redirect_route(const http::RequestHead& head) {
+  http::Route route;
+  // The host the client asked for, without its port: the HTTPS port replaces it.
+  std::string_view host = head.host;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  if (host.empty()) {
+    route.response = Response::text(400, "This port redirects to HTTPS, which needs the Host field.\n");
+    return route;
+  }
+  std::string location = "https://";
+  location += host;
+  if (shared_.https_port != 443) location += ":" + std::to_string(shared_.https_port);
+  // An origin-form target is the path and query as sent; for an absolute-form one, the path on.
+  std::string_view target = head.target;
+  if (!target.empty() && target.front() != '/') {
+    const std::size_t scheme_end = target.find("://");
+    const std::size_t path_start =
+        scheme_end == std::string_view::npos ? std::string_view::npos : target.find('/', scheme_end + 3);
+    target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+  }
+  location += target;
+  route.response = Response::text(308, "Moved to HTTPS: " + location + "\n");
+  route.response.add_header("Location", location);
+  return route;
 }
 
 bool ServerLoop::dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) {

@@ -19,6 +19,7 @@
 #include "net/unique_fd.hpp"
 #include "server/access_log.hpp"
 #include "server/site.hpp"
+#include "tls/server_context.hpp"
 #include "weft/config.hpp"
 #include "weft/thread_pool.hpp"
 
@@ -32,6 +33,11 @@ struct ServerShared {
   const Site& site;
   ThreadPool& pool;
   const AccessLogSink& access_log;
+  /// The certificates new HTTPS connections use (null: cleartext); replaced by a reload while
+  /// connections keep the one they started with.
+  std::atomic<std::shared_ptr<const tls::ServerContext>> tls;
+  /// The HTTPS port that redirect listeners send clients to.
+  std::uint16_t https_port = 0;
   std::atomic<std::size_t> open_connections{0};
   std::atomic<std::size_t> accepted{0};
   /// Called (on a loop thread) when Config::exit_after connections were accepted.
@@ -43,9 +49,10 @@ struct LoopHolder {
   net::EventLoop event_loop;
 };
 
-class ServerLoop final : private LoopHolder, public http::ConnectionHost, private net::EventLoop::Watcher {
+class ServerLoop final : private LoopHolder, public http::ConnectionHost {
  public:
-  ServerLoop(ServerShared& shared, net::UniqueFd listener);
+  /// `redirect_listener` (optional): a cleartext listener whose requests are redirected to HTTPS.
+  ServerLoop(ServerShared& shared, net::UniqueFd listener, net::UniqueFd redirect_listener = {});
   ServerLoop(const ServerLoop&) = delete;
   ServerLoop& operator=(const ServerLoop&) = delete;
   ~ServerLoop();
@@ -59,6 +66,7 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost, privat
 
   // http::ConnectionHost
   http::Route route(const http::RequestHead& head, std::string_view path) override;
+  http::Route redirect_route(const http::RequestHead& head) override;
   bool dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) override;
   bool run_off_loop(std::function<void()> job) override;
   void post_news(std::uint64_t connection_id) override;
@@ -68,8 +76,17 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost, privat
   void closed(http::Connection& connection) override;
 
  private:
-  void on_io(std::uint32_t events) override;  // the listener
-  void accept_ready();
+  // One listening socket of this loop.
+  struct Acceptor final : net::EventLoop::Watcher {
+    ServerLoop* loop = nullptr;
+    net::UniqueFd fd;
+    bool redirect = false;   // a cleartext port that only redirects to HTTPS
+    bool listening = false;  // registered with epoll
+    void on_io(std::uint32_t /*events*/) override { loop->accept_ready(*this); }
+  };
+
+  void accept_ready(Acceptor& acceptor);
+  void listen_all();
   void pause_accepting();
   void enter_mode(http::HostMode mode);
   void close_listener();
@@ -79,8 +96,7 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost, privat
   [[nodiscard]] net::Clock::time_point next_deadline() const;
 
   ServerShared& shared_;
-  net::UniqueFd listener_;
-  bool listening_ = false;  // registered with epoll
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;  // the main listener first
   net::Clock::time_point resume_accept_ = net::Clock::time_point::max();
   net::Clock::time_point drain_deadline_ = net::Clock::time_point::max();
   net::Clock::time_point next_log_flush_ = net::Clock::time_point::max();

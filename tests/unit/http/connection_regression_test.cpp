@@ -39,6 +39,11 @@ class StreamBodyEndpoint final : public exchange::Endpoint {
 class TestHost final : public ConnectionHost {
  public:
   TestHost(const Config& config, net::EventLoop& loop) : ConnectionHost(config, loop) {}
+  Route redirect_route(const RequestHead& /*head*/) override {
+    Route r;
+    r.response = Response::text(421, "not a redirect listener\n");
+    return r;
+  }
   Route route(const RequestHead& /*head*/, std::string_view path) override {
     Route r;
     if (path == "/h") {

@@ -1,0 +1,279 @@
+#include "tls/tls_stream.hpp"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cerrno>
+#include <fstream>
+#include <new>
+#include <string>
+
+#include "core/ascii.hpp"
+
+namespace weft::tls {
+namespace {
+
+// The encrypted output of the stream that is writing on this thread (see the header comment).
+struct ThreadOutput {
+  std::string bytes;
+  std::size_t sent = 0;
+  const TlsStream* owner = nullptr;
+};
+thread_local ThreadOutput t_output;
+
+// Kept between writes for the next connection; a burst larger than this gives its memory back.
+constexpr std::size_t kKeepThreadOutput = std::size_t{512} * 1024;
+constexpr unsigned char kHandshakeRecord = 0x16;
+
+}  // namespace
+
+BIO_METHOD* TlsStream::bio_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "weft socket");
+    if (m == nullptr) return m;
+    BIO_meth_set_write(m, &TlsStream::bio_write);
+    BIO_meth_set_read(m, &TlsStream::bio_read);
+    BIO_meth_set_ctrl(m, &TlsStream::bio_ctrl);
+    return m;
+  }();
+  return method;
+}
+
+TlsStream::TlsStream(std::shared_ptr<const ServerContext> context, int fd)
+    : context_(std::move(context)), fd_(fd) {
+  BIO_METHOD* method = bio_method();
+  ssl_ = method != nullptr ? context_->new_ssl() : nullptr;
+  BIO* bio = ssl_ != nullptr ? BIO_new(method) : nullptr;
+  if (bio == nullptr) {
+    SSL_free(ssl_);
+    ERR_clear_error();
+    throw std::bad_alloc();
+  }
+  BIO_set_data(bio, this);
+  BIO_set_init(bio, 1);
+  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways: SSL_free frees it once
+  SSL_set_accept_state(ssl_);
+}
+
+TlsStream::~TlsStream() {
+  if (t_output.owner == this) {
+    t_output.bytes.clear();
+    t_output.sent = 0;
+    t_output.owner = nullptr;
+  }
+  SSL_free(ssl_);
+}
+
+int TlsStream::bio_write(BIO* bio, const char* data, int length) {
+  auto* self = static_cast<TlsStream*>(BIO_get_data(bio));
+  self->append_output(std::string_view(data, static_cast<std::size_t>(length)));
+  return length;
+}
+
+int TlsStream::bio_read(BIO* bio, char* data, int length) {
+  auto* self = static_cast<TlsStream*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::recv(self->fd_, data, static_cast<std::size_t>(length), 0);
+  if (n >= 0) return static_cast<int>(n);
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_read(bio);
+  return -1;
+}
+
+long TlsStream::bio_ctrl(BIO* /*bio*/, int cmd, long /*num*/, void* /*ptr*/) {
+  // Writes are always complete (they go to memory), so a flush has nothing to do; nothing else
+  // (kTLS, datagrams, pending counts) applies to this BIO.
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+void TlsStream::append_output(std::string_view bytes) {
+  const bool mine = t_output.owner == this;
+  if (own_sent_ < own_out_.size() || (!mine && t_output.owner != nullptr)) {
+    own_out_.append(bytes);  // behind refused bytes (order), or another stream holds the thread's buffer
+    return;
+  }
+  t_output.owner = this;
+  t_output.bytes.append(bytes);
+}
+
+std::size_t TlsStream::unsent() const noexcept {
+  std::size_t n = own_out_.size() - own_sent_;
+  if (t_output.owner == this) n += t_output.bytes.size() - t_output.sent;
+  return n;
+}
+
+TlsStream::Send TlsStream::send(bool more) {
+  Send result = Send::kDone;
+  for (;;) {
+    std::array<iovec, 2> iov{};
+    std::size_t count = 0;
+    if (own_sent_ < own_out_.size())
+      iov[count++] = {own_out_.data() + own_sent_, own_out_.size() - own_sent_};
+    const bool mine = t_output.owner == this;
+    if (mine && t_output.sent < t_output.bytes.size())
+      iov[count++] = {t_output.bytes.data() + t_output.sent, t_output.bytes.size() - t_output.sent};
+    if (count == 0) break;
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    if (n > 0) {
+      auto left = static_cast<std::size_t>(n);
+      const std::size_t from_own = std::min(left, own_out_.size() - own_sent_);
+      own_sent_ += from_own;
+      left -= from_own;
+      if (mine) t_output.sent += left;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    result = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Send::kBlocked : Send::kError;
+    break;
+  }
+  // What the socket refused moves into the stream's own buffer: the thread's serves the next
+  // connection as soon as this call returns.
+  if (t_output.owner == this) {
+    if (result == Send::kBlocked && t_output.sent < t_output.bytes.size())
+      own_out_.append(t_output.bytes, t_output.sent);
+    t_output.bytes.clear();
+    if (t_output.bytes.capacity() > kKeepThreadOutput) std::string().swap(t_output.bytes);
+    t_output.sent = 0;
+    t_output.owner = nullptr;
+  }
+  if (own_sent_ == own_out_.size() && own_sent_ != 0) {
+    std::string().swap(own_out_);  // give the memory back: the socket is keeping up again
+    own_sent_ = 0;
+  }
+  return result;
+}
+
+void TlsStream::settle() {
+  if (unsent() > 0) (void)send(false);
+}
+
+TlsStream::Handshake TlsStream::handshake() {
+  if (unsent() > 0) {
+    const Send s = send(false);
+    if (s == Send::kError) {
+      failure_ = "the client went away during the handshake";
+      return Handshake::kFailed;
+    }
+    if (s == Send::kBlocked) return Handshake::kWaiting;
+  }
+  if (!sniffed_) {
+    unsigned char first = 0;
+    const ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK);
+    if (n == 0) {
+      failure_ = "closed before its ClientHello";
+      return Handshake::kFailed;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return Handshake::kWaiting;
+      failure_ = "the socket failed before the ClientHello";
+      return Handshake::kFailed;
+    }
+    if (first != kHandshakeRecord) return Handshake::kNotTls;
+    sniffed_ = true;
+  }
+  ERR_clear_error();
+  const int r = SSL_do_handshake(ssl_);
+  if (r == 1) {
+    settle();
+    make_info();
+    return Handshake::kDone;
+  }
+  const int error = SSL_get_error(ssl_, r);
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    settle();
+    return Handshake::kWaiting;
+  }
+  failure_ = error == SSL_ERROR_SYSCALL ? "the client went away during the handshake"
+                                        : openssl_reason("handshake failed");
+  settle();  // the alert that says why, if OpenSSL made one
+  return Handshake::kFailed;
+}
+
+void TlsStream::make_info() {
+  auto info = std::make_shared<TlsInfo>();
+  info->version = SSL_get_version(ssl_);
+  info->cipher = SSL_get_cipher_name(ssl_);
+  if (const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name); name != nullptr) {
+    info->server_name = name;
+    for (char& c : info->server_name) c = core::to_lower(c);
+  }
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_length = 0;
+  SSL_get0_alpn_selected(ssl_, &alpn, &alpn_length);
+  if (alpn != nullptr) info->alpn.assign(reinterpret_cast<const char*>(alpn), alpn_length);
+  info->resumed = SSL_session_reused(ssl_) == 1;
+  X509* peer = SSL_get0_peer_certificate(ssl_);
+  if (peer != nullptr && SSL_get_verify_result(ssl_) == X509_V_OK) {
+    BIO* text = BIO_new(BIO_s_mem());
+    if (text != nullptr) {
+      if (X509_NAME_print_ex(text, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253) >= 0) {
+        char* data = nullptr;
+        const long length = BIO_get_mem_data(text, &data);
+        if (data != nullptr && length > 0)
+          info->client_subject.assign(data, static_cast<std::size_t>(length));
+      }
+      BIO_free(text);
+    }
+  }
+  info_ = std::move(info);
+}
+
+long TlsStream::read(std::span<char> buffer) {
+  ERR_clear_error();
+  std::size_t got = 0;
+  const int r = SSL_read_ex(ssl_, buffer.data(), buffer.size(), &got);
+  if (r == 1) {
+    settle();  // reading may answer (a KeyUpdate), rarely
+    return static_cast<long>(got);
+  }
+  const int error = SSL_get_error(ssl_, r);
+  settle();
+  switch (error) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;
+    default:
+      ERR_clear_error();
+      return -2;
+  }
+}
+
+bool TlsStream::buffered_input() const noexcept { return SSL_has_pending(ssl_) == 1; }
+
+bool TlsStream::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    std::size_t written = 0;
+    if (SSL_write_ex(ssl_, bytes.data(), bytes.size(), &written) != 1) {
+      ERR_clear_error();
+      return false;
+    }
+    bytes.remove_prefix(written);
+  }
+  return true;
+}
+
+void TlsStream::close_notify() {
+  if (!established() || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return;
+  ERR_clear_error();
+  (void)SSL_shutdown(ssl_);
+  ERR_clear_error();
+  settle();
+}
+
+bool kernel_has_ktls() {
+  std::ifstream ulp("/proc/sys/net/ipv4/tcp_available_ulp");
+  std::string word;
+  while (ulp >> word) {
+    if (word == "tls") return true;
+  }
+  return false;
+}
+
+}  // namespace weft::tls
