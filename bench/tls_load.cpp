@@ -79,7 +79,8 @@ struct Conn {
   std::string head;          // the answer's head so far
   bool in_body = false;
   std::size_t body_left = 0;
-  bool ok = false;  // status 200
+  bool ok = false;     // status 200
+  bool close = false;  // the answer said Connection: close
 };
 
 class Load {
@@ -106,6 +107,17 @@ class Load {
     epfd_ = epoll_create1(0);
   }
 
+  ~Load() {
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].state != State::closed) close_slot(i);
+    }
+    SSL_SESSION_free(session_);
+    SSL_CTX_free(ctx_);
+    close(epfd_);
+  }
+  Load(const Load&) = delete;
+  Load& operator=(const Load&) = delete;
+
   int run() {
     const double start = now();
     deadline_ = start + seconds_;
@@ -118,9 +130,9 @@ class Load {
     const double elapsed = now() - start;
     std::printf(
         "requests=%llu errors=%llu full=%llu resumed=%llu mismatched=%llu seconds=%.3f rps=%.0f p99_ms=%.3f "
-        "params=%s\n",
+        "reconnects=%llu params=%s first_error=%s\n",
         requests_, errors_, full_, resumed_, mismatched_, elapsed, static_cast<double>(requests_) / elapsed,
-        p99_ms(), params_.empty() ? "-" : params_.c_str());
+        p99_ms(), reconnects_, params_.empty() ? "-" : params_.c_str(), first_error_);
     return 0;
   }
 
@@ -135,7 +147,7 @@ class Load {
       for (int k = 0; k < n; ++k) {
         const auto i = static_cast<std::size_t>(events[static_cast<std::size_t>(k)].data.u64);
         if (slots_[i].state == State::idle) {
-          fail(i);  // an idle connection the server closed or reset
+          fail(i, "idle-closed");  // by the server, or reset
         } else if (slots_[i].state != State::closed) {
           drive(i);
         }
@@ -145,7 +157,7 @@ class Load {
         last_scan = t;
         for (std::size_t i = 0; i < slots_.size(); ++i) {
           const State s = slots_[i].state;
-          if (s != State::closed && s != State::idle && t - slots_[i].progress > kTimeout) fail(i);
+          if (s != State::closed && s != State::idle && t - slots_[i].progress > kTimeout) fail(i, "timeout");
         }
       }
     }
@@ -157,7 +169,7 @@ class Load {
     c.started = c.progress = now();
     c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c.fd < 0) {
-      ++errors_;
+      count_error("socket");
       return;
     }
     const int one = 1;
@@ -181,7 +193,7 @@ class Load {
     epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev);
     if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) {
       // Refused at once (no server): the slot stays closed; reopening here would recurse.
-      ++errors_;
+      count_error("connect");
       close_slot(i);
     }
   }
@@ -202,8 +214,12 @@ class Load {
     --open_;
   }
 
-  void fail(std::size_t i) {
-    ++errors_;
+  void count_error(const char* why) {
+    if (errors_++ == 0) first_error_ = why;
+  }
+
+  void fail(std::size_t i, const char* why) {
+    count_error(why);
     ERR_clear_error();
     close_slot(i);
     next(i);
@@ -229,16 +245,15 @@ class Load {
   // After an SSL call returned r <= 0: waits for what OpenSSL needs, or fails the connection.
   void wait_or_fail(std::size_t i, int r) {
     Conn& c = slots_[i];
-    switch (SSL_get_error(c.ssl, r)) {
-      case SSL_ERROR_WANT_READ:
-        want(c, i, EPOLLIN);
-        return;
-      case SSL_ERROR_WANT_WRITE:
-        want(c, i, EPOLLOUT);
-        return;
-      default:
-        fail(i);
-    }
+    const int e = SSL_get_error(c.ssl, r);
+    if (e == SSL_ERROR_WANT_READ) return want(c, i, EPOLLIN);
+    if (e == SSL_ERROR_WANT_WRITE) return want(c, i, EPOLLOUT);
+    if (e == SSL_ERROR_ZERO_RETURN) return fail(i, "close_notify");  // the server closed
+    // OpenSSL 3 reports a TCP close without close_notify as an SSL error (unexpected EOF).
+    if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return fail(i, "eof");
+    if (e == SSL_ERROR_SYSCALL) return fail(i, r == 0 ? "eof" : "reset");
+    static constexpr const char* kSteps[] = {"closed", "connect", "handshake", "write", "read", "idle"};
+    fail(i, kSteps[static_cast<std::size_t>(c.state)]);
   }
 
   void drive(std::size_t i) {
@@ -249,7 +264,7 @@ class Load {
         case State::connecting: {
           int err = 0;
           socklen_t len = sizeof err;
-          if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) return fail(i);
+          if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) return fail(i, "connect");
           c.state = State::handshaking;
           break;
         }
@@ -273,7 +288,7 @@ class Load {
           const int r = SSL_read(c.ssl, buf_, sizeof buf_);
           if (r <= 0) return wait_or_fail(i, r);
           const int complete = feed(c, static_cast<std::size_t>(r));
-          if (complete < 0) return fail(i);
+          if (complete < 0) return fail(i, "malformed");
           if (complete > 0) {
             if (!answered(i)) return;
           }
@@ -315,6 +330,7 @@ class Load {
       std::string lower = c.head;
       std::transform(lower.begin(), lower.end(), lower.begin(),
                      [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      c.close = lower.find("\r\nconnection: close\r\n") != std::string::npos;
       const std::size_t at = lower.find("\r\ncontent-length:");
       if (at == std::string::npos) return -1;  // every file served here has a length
       c.body_left = std::strtoull(lower.c_str() + at + 17, nullptr, 10);
@@ -333,11 +349,17 @@ class Load {
       ++requests_;
       latencies_.push_back(static_cast<float>(t - c.started));
     } else {
-      ++errors_;
+      count_error("status");  // not 200
     }
     switch (mode_) {
       case Mode::keepalive:
         if (t >= deadline_) break;
+        if (c.close) {
+          // The server ends the connection (e.g. a cap on requests per connection): open
+          // another, as wrk does; its full handshake is counted like the others.
+          ++reconnects_;
+          break;
+        }
         c.state = State::writing;
         c.started = t;
         return true;
@@ -387,7 +409,7 @@ class Load {
       drive(i);
     }
     loop([this] { return busy_ == 0; });
-    std::printf("served=%llu errors=%llu\n", served_, errors_ - errors_before);
+    std::printf("served=%llu errors=%llu first_error=%s\n", served_, errors_ - errors_before, first_error_);
     return 0;
   }
 
@@ -413,8 +435,10 @@ class Load {
   std::size_t opened_ = 0;  // connections ever opened
   std::size_t busy_ = 0;    // open and not idle
   bool second_half_ = false;
-  unsigned long long requests_ = 0, errors_ = 0, full_ = 0, resumed_ = 0, mismatched_ = 0, served_ = 0;
-  std::string params_;  // of the first handshake, e.g. TLSv1.3/TLS_AES_256_GCM_SHA384/X25519
+  unsigned long long requests_ = 0, errors_ = 0, full_ = 0, resumed_ = 0, mismatched_ = 0, served_ = 0,
+                     reconnects_ = 0;
+  const char* first_error_ = "-";  // which step failed first: connect, handshake, eof, reset, timeout...
+  std::string params_;             // of the first handshake, e.g. TLSv1.3/TLS_AES_256_GCM_SHA384/X25519
   std::vector<float> latencies_;
   char sni_[10] = "localhost";
   char buf_[65536];
