@@ -10,6 +10,8 @@
 //
 // Modes (one request in flight per connection, as wrk -c N does):
 //   keepalive  N connections, one handshake each, then requests back to back until the deadline
+//              (an answer with Connection: close ends its connection and another is opened, as
+//              wrk does: `reconnects` counts them, each with its full handshake)
 //   full       N concurrent slots, each: connect, full handshake (no session offered), one request
 //              with Connection: close, read the answer, close; again until the deadline
 //   resume     the same, but one first connection does a full handshake and every later one offers
@@ -25,7 +27,9 @@
 //              shows what the server itself picks
 // Every other connection offers only TLS 1.3, TLS_AES_256_GCM_SHA384 and X25519, and every
 // handshake is checked to have negotiated exactly that (`mismatched` counts the others).
-// The result is one line of key=value pairs on stdout (two in idle mode), parsed by bench/compare.
+// The result is one line of key=value pairs on stdout (two in idle mode), parsed by bench/compare;
+// `first_error` names what failed first (connect, handshake, read, eof, reset, close_notify,
+// timeout, status, ...). A run keeps going past errors: the counts say what happened.
 // Peer certificates are not verified (the server's CertificateVerify signature still is, by
 // OpenSSL): verification would cost the client, not the servers measured.
 #include <netinet/in.h>
