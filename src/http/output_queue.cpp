@@ -192,7 +192,7 @@ OutputQueue::FlushResult OutputQueue::flush_tls(OutputSpares& spares, tls::TlsSt
                                                 std::size_t budget) {
   // Encrypted output is sent once this much has gathered (and at the end): fewer, larger
   // send() calls than one per 16 KiB record, without holding much more than a socket buffer.
-  constexpr std::size_t kSendAt = std::size_t{64} * 1024;
+  constexpr std::size_t kSendAt = std::size_t{128} * 1024;
   FlushResult result;
   const auto send = [&](bool more) {
     const std::size_t before = tls.unsent();
@@ -209,7 +209,7 @@ OutputQueue::FlushResult OutputQueue::flush_tls(OutputSpares& spares, tls::TlsSt
       if (send(true)) result.status = FlushStatus::kBudget;
       return result;
     }
-    const std::size_t limit = std::min({tls.next_record_size(), budget, record.size()});
+    const std::size_t limit = std::min({tls.next_write_size(), budget, record.size()});
     OutChunk& front = chunks_[head_];
     std::string_view plain;
     if (!front.file && front.bytes.size() - front.sent >= limit) {
@@ -248,6 +248,8 @@ OutputQueue::FlushResult OutputQueue::flush_tls(OutputSpares& spares, tls::TlsSt
     budget -= std::min(budget, plain.size());
     if (tls.unsent() >= kSendAt && !send(true)) return result;
   }
+  // The last answer of a closing connection takes its close_notify along in the same send.
+  if (closing) tls.queue_close_notify();
   if (!send(closing)) return result;
   if (!chunks_.empty()) release(spares);
   result.status = FlushStatus::kDone;

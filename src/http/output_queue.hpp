@@ -61,7 +61,8 @@ class OutputSpares {
     chunks_.pop_back();
     return chunks;
   }
-  /// Where one TLS record's plaintext is gathered (bytes and file contents); made on first use.
+  /// Where TLS plaintext is gathered (small strings and file contents, a few records' worth,
+  /// so that a file is read with one pread() per 64 KiB); made on first use.
   [[nodiscard]] std::span<char> record_buffer() {
     if (!record_) record_ = std::make_unique<char[]>(kRecordBuffer);
     return {record_.get(), kRecordBuffer};
@@ -79,7 +80,7 @@ class OutputSpares {
   static constexpr std::size_t kMaxSpareChunks = 64;
   std::vector<std::string> bytes_;
   std::vector<std::vector<OutChunk>> chunks_;
-  static constexpr std::size_t kRecordBuffer = std::size_t{16} * 1024;  // TLS's largest record
+  static constexpr std::size_t kRecordBuffer = std::size_t{64} * 1024;  // four full TLS records
   std::unique_ptr<char[]> record_;
 };
 

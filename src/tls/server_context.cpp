@@ -188,6 +188,8 @@ SSL_CTX* ServerContext::make_ctx(const TlsConfig& config) {
   SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN | SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof kSessionIdContext - 1);
+  // Read what the socket holds in one recv() instead of a record header, then its body.
+  SSL_CTX_set_read_ahead(ctx, 1);
   // (The macro SSL_CTX_set_tlsext_servername_callback hides this C-style cast.)
   SSL_CTX_callback_ctrl(ctx, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
                         reinterpret_cast<void (*)()>(&ServerContext::on_servername));

@@ -26,7 +26,6 @@ thread_local ThreadOutput t_output;
 
 // Kept between writes for the next connection; a burst larger than this gives its memory back.
 constexpr std::size_t kKeepThreadOutput = std::size_t{512} * 1024;
-constexpr unsigned char kHandshakeRecord = 0x16;
 
 }  // namespace
 
@@ -161,25 +160,12 @@ TlsStream::Handshake TlsStream::handshake() {
     }
     if (s == Send::kBlocked) return Handshake::kWaiting;
   }
-  if (!sniffed_) {
-    unsigned char first = 0;
-    const ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK);
-    if (n == 0) {
-      failure_ = "closed before its ClientHello";
-      return Handshake::kFailed;
-    }
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return Handshake::kWaiting;
-      failure_ = "the socket failed before the ClientHello";
-      return Handshake::kFailed;
-    }
-    if (first != kHandshakeRecord) return Handshake::kNotTls;
-    sniffed_ = true;
-  }
   ERR_clear_error();
   const int r = SSL_do_handshake(ssl_);
   if (r == 1) {
-    settle();
+    // Not sent yet: the session ticket waits for the first answer, which usually follows at
+    // once (the client's request comes with its Finished), and both leave in one send. The
+    // connection flushes before it returns to the loop either way.
     make_info();
     return Handshake::kDone;
   }
@@ -187,6 +173,15 @@ TlsStream::Handshake TlsStream::handshake() {
   if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
     settle();
     return Handshake::kWaiting;
+  }
+  if (error == SSL_ERROR_SSL) {
+    // OpenSSL recognises a cleartext HTTP request (or proxy CONNECT) in place of a record
+    // and sends no alert for it: the client should hear why in its own language.
+    const int reason = ERR_GET_REASON(ERR_peek_last_error());
+    if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST) {
+      ERR_clear_error();
+      return Handshake::kNotTls;
+    }
   }
   failure_ = error == SSL_ERROR_SYSCALL ? "the client went away during the handshake"
                                         : openssl_reason("handshake failed");
@@ -259,11 +254,15 @@ bool TlsStream::write(std::string_view bytes) {
   return true;
 }
 
-void TlsStream::close_notify() {
+void TlsStream::queue_close_notify() {
   if (!established() || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return;
   ERR_clear_error();
   (void)SSL_shutdown(ssl_);
   ERR_clear_error();
+}
+
+void TlsStream::close_notify() {
+  queue_close_notify();
   settle();
 }
 

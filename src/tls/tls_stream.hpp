@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,9 +37,10 @@ class TlsStream {
     kDone,     ///< established: application data may flow (info() is set)
     kWaiting,  ///< needs more bytes from the client (or room in the socket)
     kFailed,   ///< refused or broken; any alert has been sent: close
-    kNotTls,   ///< the client's first byte is not a TLS record: it speaks something else (HTTP?)
+    kNotTls,   ///< the client sent a cleartext HTTP request instead of a ClientHello
   };
-  /// Continues the handshake with what the socket holds, and sends what it produced.
+  /// Continues the handshake with what the socket holds, and sends what it produced (but for
+  /// the last flight after kDone, which waits for the caller's next send()).
   Handshake handshake();
   [[nodiscard]] bool established() const noexcept { return info_ != nullptr; }
   /// What the handshake negotiated (null before kDone). Shared by the connection's requests.
@@ -52,7 +54,7 @@ class TlsStream {
   /// Decrypted or undecrypted bytes OpenSSL holds that the socket no longer shows.
   [[nodiscard]] bool buffered_input() const noexcept;
 
-  /// Encrypts `bytes` (at most one record, 16 KiB) into the output; never blocks. False on a
+  /// Encrypts `bytes` into the output as records of at most 16 KiB; never blocks. False on a
   /// fatal error.
   bool write(std::string_view bytes);
   enum class Send : std::uint8_t { kDone, kBlocked, kError };
@@ -62,17 +64,19 @@ class TlsStream {
   [[nodiscard]] std::size_t unsent() const noexcept;
   /// Queues close_notify and sends what the socket takes (best effort, never blocks).
   void close_notify();
+  /// Queues close_notify behind the output, for the caller's next send(); once only.
+  void queue_close_notify();
 
   /// The connection went idle: its next response starts with a small record, which a client
   /// can decrypt as soon as it arrives (a full 16 KiB record needs ~12 segments first).
   void note_idle() noexcept { small_record_ = true; }
-  /// The plaintext size of the next record, and whether it is the small one.
-  [[nodiscard]] std::size_t next_record_size() noexcept {
+  /// The most plaintext the next write() should carry: one small record after idle, else no
+  /// limit from TLS (write() cuts full 16 KiB records).
+  [[nodiscard]] std::size_t next_write_size() noexcept {
     const bool small = small_record_;
     small_record_ = false;
-    return small ? kSmallRecord : kFullRecord;
+    return small ? kSmallRecord : std::numeric_limits<std::size_t>::max();
   }
-  static constexpr std::size_t kFullRecord = std::size_t{16} * 1024;
   static constexpr std::size_t kSmallRecord = 1300;  // one segment with TCP/IP and TLS overhead
 
  private:
@@ -88,7 +92,6 @@ class TlsStream {
   std::shared_ptr<const ServerContext> context_;  // keeps the SSL_CTXs and callbacks alive
   SSL* ssl_ = nullptr;
   int fd_;
-  bool sniffed_ = false;  // the first byte was seen to be a TLS handshake record
   bool small_record_ = true;
   std::string own_out_;  // output the socket refused; usually empty (see the file comment)
   std::size_t own_sent_ = 0;
