@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <regex>
 #include <stdexcept>
+#include <string_view>
 #include <system_error>
 
 extern char** environ;
@@ -37,6 +39,19 @@ ExitStatus decode_status(int wstatus) {
 }  // namespace
 
 std::string weft_binary() { return WEFT_BINARY; }
+
+std::string find_in_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
+  while (!rest.empty()) {
+    const auto colon = rest.find(':');
+    std::string candidate(rest.substr(0, colon));
+    candidate.append("/").append(name);
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+  }
+  return {};
+}
 
 // ---------------------------------------------------------------- Process
 
@@ -221,13 +236,13 @@ WeftServer::WeftServer(std::vector<std::string> args) {
     throw std::runtime_error("weft did not print its listening line; stderr: " + process_->err());
   }
   line_ = *line;
-  static const std::regex url(R"(http://(\[[^\]]+\]|[^/:\[\]]+):([0-9]+)/)");
+  static const std::regex url(R"(https?://(\[[^\]]+\]|[^/:\[\]]+):([0-9]+)/)");
   std::smatch match;
   unsigned port = 0;
   if (!std::regex_search(line_, match, url) ||
       std::from_chars(match[2].first.base(), match[2].second.base(), port).ec != std::errc{} || port == 0 ||
       port > 65535) {
-    throw std::runtime_error("no http://HOST:PORT/ in the listening line: " + line_);
+    throw std::runtime_error("no http(s)://HOST:PORT/ in the listening line: " + line_);
   }
   port_ = static_cast<std::uint16_t>(port);
 }

@@ -20,6 +20,9 @@ namespace weft::test {
 /// Path of the weft binary under test (from CMake: WEFT_BINARY).
 [[nodiscard]] std::string weft_binary();
 
+/// Full path of the executable `name` found in PATH; empty when there is none.
+[[nodiscard]] std::string find_in_path(const std::string& name);
+
 /// How a process ended.
 struct ExitStatus {
   bool exited = false;  ///< exited normally: see code
@@ -79,7 +82,7 @@ struct RunResult {
 [[nodiscard]] RunResult run_weft(const std::vector<std::string>& args, milliseconds timeout = 5s);
 
 /// A running weft server on a free port: spawned with `--port 0` (plus the given args) and
-/// ready once its "weft listening on" line has been read.
+/// ready once its "weft listening on" line (http:// or https://) has been read.
 class WeftServer {
  public:
   /// Throws std::runtime_error (with the server's stderr) when it does not start within 10 s.
