@@ -285,11 +285,12 @@ long Connection::read_some() {
   if (space.empty()) return -1;  // full: the parser will have answered (414/431) already
   if (tls_) {
     // OpenSSL returns at most a record per call and may hold more than the socket shows, so
-    // only "want read" (the socket said EAGAIN) means drained.
+    // a short read means nothing here; "want read", or drained() (below), does.
     const long got = tls_->read(space);
     if (got > 0) {
       in.commit(static_cast<std::size_t>(got));
       ++net::read_epoch;
+      if (tls_->drained() && !hangup_seen_) readable_ = false;  // as for a short plain read
       return got;
     }
     if (got == -1) readable_ = false;
