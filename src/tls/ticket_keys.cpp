@@ -78,9 +78,7 @@ int TicketKeys::on_ticket(unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX
         // Keep the old key rather than fail handshakes; the next ticket tries again.
       }
     }
-    if (encrypt != 0) {
-      key = current_;
-    } else if (std::equal(current_.name.begin(), current_.name.end(), name)) {
+    if (encrypt != 0 || std::equal(current_.name.begin(), current_.name.end(), name)) {
       key = current_;
     } else if (has_previous_ && now - previous_.born < 2 * lifetime_ &&
                std::equal(previous_.name.begin(), previous_.name.end(), name)) {
