@@ -78,9 +78,16 @@ void Connection::on_io(std::uint32_t events) {
     // Nothing is read while a handler answers, so look: a client that closed its side while its
     // exchange is in flight has gone away (nginx counts it as an abort, 499). Bytes before the
     // EOF (a pipelined request, in the socket or already read into in_) mean it is still there.
-    char byte = 0;
-    const ssize_t n = in_.empty() ? ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) : 1;
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    // Over TLS the socket holds records (a close_notify looks like data): OpenSSL peeks.
+    bool gone = false;
+    if (in_.empty() && tls_) {
+      gone = tls_->peer_gone();
+    } else if (in_.empty()) {
+      char byte = 0;
+      const ssize_t n = ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    }
+    if (gone) {
       on_client_gone();
       return;
     }

@@ -244,6 +244,18 @@ long TlsStream::read(std::span<char> buffer) {
   }
 }
 
+bool TlsStream::peer_gone() {
+  char byte = 0;
+  std::size_t got = 0;
+  ERR_clear_error();
+  const int r = SSL_peek_ex(ssl_, &byte, 1, &got);
+  if (r == 1) return false;
+  const int error = SSL_get_error(ssl_, r);
+  ERR_clear_error();
+  settle();
+  return error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE;
+}
+
 bool TlsStream::buffered_input() const noexcept { return SSL_has_pending(ssl_) == 1; }
 
 bool TlsStream::drained() const noexcept { return socket_drained_ && SSL_has_pending(ssl_) != 1; }

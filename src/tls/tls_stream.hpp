@@ -51,6 +51,9 @@ class TlsStream {
   /// Decrypts into `buffer`: > 0 bytes; 0 end of the stream (close_notify or EOF); -1 nothing
   /// now (the socket is drained: wait for EPOLLIN); -2 a fatal error (close).
   long read(std::span<char> buffer);
+  /// Whether the client has gone (close_notify, EOF or a broken connection) rather than sent
+  /// more, for a connection that reads nothing now; what it sent stays for the next read().
+  [[nodiscard]] bool peer_gone();
   /// Decrypted or undecrypted bytes OpenSSL holds that the socket no longer shows.
   [[nodiscard]] bool buffered_input() const noexcept;
   /// After a read that returned bytes: OpenSSL holds nothing more and its last recv() was

@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+
+#include <future>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -49,6 +54,37 @@ TEST(TlsRequestInfo, HandlersSeeSchemeVersionAndServerName) {
   EXPECT_EQ(info(server.port(), tls12), "https|TLSv1.2|localhost||new");
   TlsOptions no_sni;
   EXPECT_EQ(info(server.port(), no_sni), "https|TLSv1.3|||new");
+}
+
+TEST(TlsRequestInfo, AClientThatLeavesWhileItsHandlerWaitsIsNoticed) {
+  // As over cleartext: a client that closes while its answer is pending cancels the exchange at
+  // once (the producer learns through on_cancel), not when the answer is finally written.
+  std::promise<void> parked;
+  std::promise<void> gone;
+  std::mutex mutex;
+  std::optional<Reply> held;
+  LiveServer server(tls_config(), [&](Server& s) {
+    s.get("/park", [&](const Request&, Reply reply) {
+      reply.on_cancel([&gone] { gone.set_value(); });
+      const std::lock_guard lock(mutex);
+      held = std::move(reply);
+      parked.set_value();
+    });
+  });
+  {
+    TlsClient client(server.port(), trusting("localhost"));
+    ASSERT_TRUE(client.ok()) << client.handshake().error;
+    ASSERT_TRUE(client.send("GET /park HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ASSERT_EQ(parked.get_future().wait_for(5s), std::future_status::ready);
+    // An orderly leave: everything read (no reset), close_notify, FIN; the socket stays open
+    // meanwhile, so only the TLS layer can tell the server that the client went.
+    client.read_for(200ms);
+    client.close_notify();
+    ::shutdown(client.fd(), SHUT_WR);
+    EXPECT_EQ(gone.get_future().wait_for(5s), std::future_status::ready) << "the exchange was not cancelled";
+  }
+  const std::lock_guard lock(mutex);
+  held.reset();
 }
 
 TEST(TlsRequestInfo, TheServerNameIsLowercase) {
