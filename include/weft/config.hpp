@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "weft/tls_config.hpp"
 
@@ -21,7 +22,16 @@ struct Config {
   std::string bind = "127.0.0.1";
   /// TCP port; 0 = any free port (Server::port() tells which).
   std::uint16_t port = 7878;
-  /// Event-loop threads, each with its own epoll and SO_REUSEPORT listener; 0 = CPU count.
+  /// Listening sockets to serve instead of binding `bind`:`port`: descriptors of bound,
+  /// listening TCP sockets (IPv4 or IPv6) that a supervisor handed over (systemd socket
+  /// activation: fd 3 on). Every loop accepts from every one of them. The server makes them
+  /// non-blocking, serves them in the main protocol (HTTPS with `tls`), and never closes them: they
+  /// stay the caller's (each loop closes only its own duplicate when it stops listening).
+  /// start() throws std::invalid_argument naming a descriptor that is not such a socket.
+  /// Empty = bind `bind`:`port`. `http_redirect_port` is still bound on `bind`.
+  std::vector<int> listen_fds;
+  /// Event-loop threads, each with its own epoll and SO_REUSEPORT listener (or its duplicate of
+  /// each of `listen_fds`); 0 = CPU count.
   std::size_t loops = 0;
   /// ThreadPool workers that run handlers. Anchor: the seed's ThreadPool::new(4).
   std::size_t threads = 4;
