@@ -120,6 +120,8 @@ int run(int argc, char** argv) {
     }
   }
 
+  const weft::app::Notifier systemd;  // NOTIFY_SOCKET, when systemd runs weft as Type=notify
+
   // Declared before the server: /sleep handlers and /events streams hold references to them
   // until the server is gone.
   weft::app::Sleeper sleeper;
@@ -159,8 +161,9 @@ int run(int argc, char** argv) {
   const std::string first =
       activated ? socket_address(inherited.fds.front()) : host_port(bind, server->port());
   const std::string from = activated ? "socket from systemd" + socket_name(inherited, 0) + ", " : "";
-  std::printf("weft listening on %s://%s/ (%s%s, %zu %s, %zu %s)\n", scheme, first.c_str(), from.c_str(),
-              site.c_str(), running.loops, plural(running.loops, "loop", "loops"), running.threads,
+  const std::string listening = "weft listening on " + std::string(scheme) + "://" + first + "/";
+  std::printf("%s (%s%s, %zu %s, %zu %s)\n", listening.c_str(), from.c_str(), site.c_str(), running.loops,
+              plural(running.loops, "loop", "loops"), running.threads,
               plural(running.threads, "thread", "threads"));
   for (std::size_t i = 1; i < inherited.fds.size(); ++i) {
     std::printf("weft also listening on %s://%s/ (socket from systemd%s)\n", scheme,
@@ -172,7 +175,11 @@ int run(int argc, char** argv) {
   std::fflush(stdout);
 
   weft::app::ShutdownSignals signals({
-      .drain = [&server](int) { server->stop(); },
+      .drain =
+          [&server, &systemd](int) {
+            systemd.stopping();
+            server->stop();
+          },
       // The server closes what remains at the deadline; wake sleeping /sleep workers too,
       // so the pool can be joined now rather than when their sleeps end.
       .drain_expired = [&sleeper] { sleeper.cancel(); },
@@ -182,23 +189,30 @@ int run(int argc, char** argv) {
             server->stop_now();
           },
       .reload =
-          [&server, https] {
+          [&server, &systemd, &listening, https] {
+            // systemd hears of every reload, even one with nothing to do: `systemctl reload`
+            // then always sees the service go through "reloading" and back to "ready".
+            systemd.reloading();
             if (!https) {
               weft::log(weft::LogLevel::info, "SIGHUP received: nothing to reload (no TLS certificates)");
-              return;
+            } else {
+              try {
+                server->reload_tls();
+                weft::log(weft::LogLevel::info, "SIGHUP received: certificates reloaded");
+              } catch (const std::exception& e) {
+                weft::log(weft::LogLevel::error,
+                          std::string("SIGHUP received: reload failed, keeping the certificates in force: ") +
+                              e.what());
+              }
             }
-            try {
-              server->reload_tls();
-              weft::log(weft::LogLevel::info, "SIGHUP received: certificates reloaded");
-            } catch (const std::exception& e) {
-              weft::log(weft::LogLevel::error,
-                        std::string("SIGHUP received: reload failed, keeping the certificates in force: ") +
-                            e.what());
-            }
+            systemd.ready(listening);
           },
       .drain_timeout = options.config.shutdown_timeout,
   });
+  // Serving, and every signal has its handler: only now is the service ready.
+  systemd.ready(listening);
   server->wait();
+  systemd.stopping();  // when --exit-after ended it, no signal said so
   signals.close();
   if (signals.forced_by() != 0) {
     return weft::app::kExitSignalBase + signals.forced_by();

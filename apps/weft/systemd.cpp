@@ -1,14 +1,23 @@
 #include "systemd.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include "weft/log.hpp"
 
 namespace weft::app {
 namespace {
@@ -75,6 +84,73 @@ std::variant<InheritedSockets, std::string> inherited_sockets() {
   if (names.size() == sockets.fds.size()) sockets.names = std::move(names);
   forget_listen_variables();
   return sockets;
+}
+
+Notifier::Notifier() {
+  const char* value = std::getenv("NOTIFY_SOCKET");
+  if (value == nullptr || *value == '\0') return;
+  std::string address = value;
+  if (address.front() == '@') {
+    address.front() = '\0';  // abstract namespace
+  } else if (address.front() != '/') {
+    log(LogLevel::warn,
+        "NOTIFY_SOCKET '" + std::string(value) +
+            "' is neither an absolute path nor an abstract name (@...); not notifying systemd");
+    return;
+  }
+  if (address.size() > sizeof(sockaddr_un::sun_path) - 1) {
+    log(LogLevel::warn, "NOTIFY_SOCKET '" + std::string(value) + "' is too long; not notifying systemd");
+    return;
+  }
+  fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    log(LogLevel::warn,
+        std::string("NOTIFY_SOCKET: socket: ") + std::strerror(errno) + "; not notifying systemd");
+    return;
+  }
+  address_ = std::move(address);
+}
+
+Notifier::~Notifier() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Notifier::ready(std::string_view status) const noexcept {
+  std::string message = "READY=1\nSTATUS=";
+  message.append(status);
+  send(message);
+}
+
+void Notifier::reloading() const noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const auto usec =
+      static_cast<std::uint64_t>(now.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(now.tv_nsec) / 1000;
+  send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
+}
+
+void Notifier::stopping() const noexcept {
+  if (!stopping_sent_.exchange(true)) send("STOPPING=1");
+}
+
+void Notifier::send(std::string_view message) const noexcept {
+  if (fd_ < 0) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, address_.data(), address_.size());
+  // An abstract name is exactly its bytes; a path ends at its NUL.
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size() +
+                                          (address_.front() == '\0' ? 0 : 1));
+  ssize_t sent = -1;
+  do {
+    sent = ::sendto(fd_, message.data(), message.size(), MSG_NOSIGNAL,
+                    reinterpret_cast<const sockaddr*>(&addr), len);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    log(LogLevel::warn, "NOTIFY_SOCKET: cannot tell systemd '" +
+                            std::string(message.substr(0, message.find('\n'))) +
+                            "': " + std::strerror(errno));
+  }
 }
 
 }  // namespace weft::app
