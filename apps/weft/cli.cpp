@@ -169,6 +169,11 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
       ->check(whole_number(0, std::numeric_limits<std::size_t>::max()))
       ->capture_default_str();
 
+  app.add_option("--user", options.user,
+                 "Once the ports are bound and the keys read, run as this user (and group; default: "
+                 "the user's own); needs root")
+      ->type_name("NAME[:GROUP]");
+
   // ---- durations (seconds) ----
   double shutdown_timeout = to_seconds(defaults.shutdown_timeout);
   double header_timeout = to_seconds(defaults.header_timeout);

@@ -22,6 +22,7 @@
 #include "builtin_site.hpp"
 #include "cli.hpp"
 #include "demo_streams.hpp"
+#include "privileges.hpp"
 #include "shutdown_signals.hpp"
 #include "sleeper.hpp"
 #include "systemd.hpp"
@@ -120,6 +121,21 @@ int run(int argc, char** argv) {
     }
   }
 
+  // --user: resolved now, so that a typo or a missing right stops weft before it binds anything.
+  std::optional<weft::app::Identity> identity;
+  if (!options.user.empty()) {
+    auto resolved = weft::app::resolve_identity(options.user);
+    if (const auto* problem = std::get_if<std::string>(&resolved)) {
+      std::fprintf(stderr, "weft: %s\n", problem->c_str());
+      return kExitUsage;
+    }
+    identity = std::get<weft::app::Identity>(resolved);
+    if (const std::string problem = weft::app::check_can_become(*identity); !problem.empty()) {
+      std::fprintf(stderr, "weft: %s\n", problem.c_str());
+      return kExitRuntime;
+    }
+  }
+
   const weft::app::Notifier systemd;  // NOTIFY_SOCKET, when systemd runs weft as Type=notify
 
   // Declared before the server: /sleep handlers and /events streams hold references to them
@@ -144,6 +160,16 @@ int run(int argc, char** argv) {
   const std::string where = activated ? "the sockets systemd passed" : host_port(bind, options.config.port);
   try {
     server->listen();
+    // Bound, certificates and keys read, access log open, nothing served yet: give up root now.
+    if (identity) {
+      if (const std::string problem = weft::app::become(*identity); !problem.empty()) {
+        std::fprintf(stderr, "weft: %s\n", problem.c_str());
+        return kExitRuntime;
+      }
+      weft::log(weft::LogLevel::info, "running as user " + identity->user + " (uid " +
+                                          std::to_string(identity->uid) + "), group " + identity->group +
+                                          " (gid " + std::to_string(identity->gid) + ")");
+    }
     server->start();
   } catch (const std::invalid_argument& e) {
     std::fputs(start_failure(where, e).c_str(), stderr);
