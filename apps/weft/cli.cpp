@@ -126,6 +126,12 @@ Without ROOT weft serves the built-in site:
 
 Signals: SIGINT or SIGTERM drains gracefully (listeners close, in-flight requests finish,
   at most --shutdown-timeout), then exit 0. A second signal during the drain stops at once.
+  SIGHUP reloads the TLS certificates and keys. SIGUSR1 reopens the --access-log file (after
+  logrotate renamed it).
+
+Under systemd: sockets passed by socket activation (LISTEN_FDS) are served instead of
+  --bind/--port; with NOTIFY_SOCKET (Type=notify) weft reports READY=1 once it serves,
+  RELOADING=1 around SIGHUP and STOPPING=1 when it drains.
 
 Exit status: 0 stopped normally (signal, --exit-after) or --help/--version;
   1 could not start or failed while running (e.g. address in use);

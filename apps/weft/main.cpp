@@ -233,6 +233,23 @@ int run(int argc, char** argv) {
             }
             systemd.ready(listening);
           },
+      .reopen_logs =
+          [&server, &options] {
+            const std::string& log = options.config.access_log;
+            if (log.empty() || log == "-") {
+              weft::log(weft::LogLevel::info, "SIGUSR1 received: no access-log file to reopen");
+              return;
+            }
+            try {
+              server->reopen_access_log();
+              weft::log(weft::LogLevel::info, "SIGUSR1 received: access log " + log + " reopened");
+            } catch (const std::exception& e) {
+              weft::log(weft::LogLevel::error,
+                        std::string("SIGUSR1 received: cannot reopen the access log, still writing to the "
+                                    "old file: ") +
+                            e.what());
+            }
+          },
       .drain_timeout = options.config.shutdown_timeout,
   });
   // Serving, and every signal has its handler: only now is the service ready.

@@ -152,6 +152,11 @@ class Server {
   /// std::invalid_argument naming the file and the reason when one fails (the certificates in
   /// force stay), std::logic_error when the server has no TLS. Any thread, any time.
   void reload_tls();
+  /// Opens Config::access_log again, for a log rotated by renaming (logrotate without
+  /// copytruncate): the lines written after it go to a new file of that name. Throws
+  /// std::system_error naming the file when it cannot be opened (lines keep going to the old one).
+  /// Nothing to do for stdout, without an access log, or before listen(). Any thread, any time.
+  void reopen_access_log();
   /// The configuration in force (loops resolved to a number).
   [[nodiscard]] const Config& config() const noexcept;
 

@@ -26,6 +26,12 @@ void write_all(int fd, const char* p, std::size_t n) noexcept {
   }
 }
 
+net::UniqueFd open_log(const std::string& path) {
+  net::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) throw std::system_error(errno, std::generic_category(), "access log " + path);
+  return fd;
+}
+
 }  // namespace
 
 AccessLogSink::AccessLogSink(const std::string& destination) {
@@ -34,9 +40,16 @@ AccessLogSink::AccessLogSink(const std::string& destination) {
     fd_ = STDOUT_FILENO;
     return;
   }
-  owned_.reset(::open(destination.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
-  if (!owned_) throw std::system_error(errno, std::generic_category(), "access log " + destination);
+  owned_ = open_log(destination);
+  path_ = destination;
   fd_ = owned_.get();
+}
+
+void AccessLogSink::reopen() const {
+  if (path_.empty()) return;
+  const net::UniqueFd fresh = open_log(path_);
+  if (::dup3(fresh.get(), fd_, O_CLOEXEC) < 0)
+    throw std::system_error(errno, std::generic_category(), "access log " + path_);
 }
 
 void AccessLogSink::write(std::string_view lines) const noexcept {

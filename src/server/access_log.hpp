@@ -22,11 +22,20 @@ class AccessLogSink {
 
   [[nodiscard]] bool enabled() const noexcept { return fd_ >= 0; }
 
+  /// Opens the destination file again (logrotate renamed it) and sends every later write there.
+  /// The new file takes the old one's descriptor number in one dup3(), so the loops, which
+  /// write with no lock, never see a closed or reused descriptor: a write already under way
+  /// ends in the old file, the next one goes to the new. Any thread. Nothing to do for stdout
+  /// or off. Throws std::system_error naming the path when it cannot be opened; the old file
+  /// stays in use then.
+  void reopen() const;
+
   /// Writes whole lines; any thread. Pieces of at most PIPE_BUF bytes that end
   /// on a line boundary, so lines from different loops never interleave.
   void write(std::string_view lines) const noexcept;
 
  private:
+  std::string path_;  // empty for stdout or off
   net::UniqueFd owned_;
   int fd_ = -1;
 };

@@ -111,6 +111,11 @@ class Server::Impl {
     if (shared_) shared_->tls.store(std::move(fresh), std::memory_order_release);
   }
 
+  void reopen_access_log() {
+    std::lock_guard lock(mutex_);
+    if (sink_) sink_->reopen();
+  }
+
   ~Impl() {
     stop();
     if (started_) wait();
@@ -304,6 +309,7 @@ std::uint16_t Server::redirect_port() const noexcept {
   return impl_->redirect_port_.load(std::memory_order_acquire);
 }
 void Server::reload_tls() { impl_->reload_tls(); }
+void Server::reopen_access_log() { impl_->reopen_access_log(); }
 const Config& Server::config() const noexcept { return impl_->config_; }
 
 }  // namespace weft
