@@ -291,9 +291,16 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
   // ---- logging ----
   std::optional<std::string> access_log;
   app.add_option("--access-log", access_log,
-                 "Common Log Format to '-' (stdout), a file (appended) or 'off' "
+                 "Access log to '-' (stdout), a file (appended; SIGUSR1 reopens it) or 'off' "
                  "[default: '-' when stdout is a terminal, else off]")
       ->type_name("DEST");
+  std::string access_log_format = "clf";
+  app.add_option("--access-log-format", access_log_format,
+                 "clf (Common Log Format), combined (clf + Referer and User-Agent, as nginx) or json "
+                 "(one object per line: the combined fields, scheme and protocol)")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"clf", "combined", "json"}))
+      ->capture_default_str();
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "Diagnostics on stderr: error|warn|info|debug")
       ->type_name("LEVEL")
@@ -360,6 +367,9 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
   } else {
     config.access_log = *access_log;
   }
+  config.access_log_format = access_log_format == "json"       ? AccessLogFormat::json
+                             : access_log_format == "combined" ? AccessLogFormat::combined
+                                                               : AccessLogFormat::clf;
   options.log_level = parse_log_level(log_level).value_or(LogLevel::info);
   return options;
 }

@@ -16,6 +16,17 @@
 
 namespace weft {
 
+/// How the access log writes one response (Config::access_log_format).
+enum class AccessLogFormat : std::uint8_t {
+  /// Common Log Format: `127.0.0.1 - - [26/Nov/2026:13:00:00 +0000] "GET / HTTP/1.1" 200 187`.
+  clf,
+  /// CLF, then the Referer and User-Agent fields quoted ("-" when absent), as nginx's and
+  /// Apache's `combined`.
+  combined,
+  /// One JSON object per line: the combined fields (time in ISO 8601), plus scheme and protocol.
+  json,
+};
+
 struct Config {
   // ---- listening ----
   /// Address to bind: an IPv4 or IPv6 literal ("127.0.0.1", "::1", "::", "0.0.0.0").
@@ -85,8 +96,13 @@ struct Config {
   /// Stop accepting after this many connections, finish them, then return from run(); 0 = never.
   /// The seed's `listener.incoming().take(2)`.
   std::size_t exit_after = 0;
-  /// Access log in Common Log Format: "" (off), "-" (stdout) or a file path (appended).
+  /// Access log: "" (off), "-" (stdout) or a file path (appended; Server::reopen_access_log
+  /// opens it again after a rotation).
   std::string access_log;
+  /// The access log's line format. In clf and combined, a `"`, a `\` and any byte outside
+  /// printable ASCII in a logged field is written \xHH (as nginx does), so a client cannot forge
+  /// a line or a field; json escapes as JSON does, and writes a byte that is not UTF-8 as \u00HH.
+  AccessLogFormat access_log_format = AccessLogFormat::clf;
   /// Value of the Server response header; empty = no Server header.
   std::string server_name = "weft";
 };

@@ -237,7 +237,7 @@ class Server::Impl {
       for (std::size_t i = 1; i < sets.size(); ++i)
         sets[i].push_back({net::listen_tcp(same, kListenBacklog), true});
     }
-    sink_ = std::make_unique<server::AccessLogSink>(config_.access_log);
+    sink_ = std::make_unique<server::AccessLogSink>(config_.access_log, config_.access_log_format);
     listeners_ = std::move(sets);
     port_.store(port, std::memory_order_release);
     redirect_port_.store(redirect_port, std::memory_order_release);

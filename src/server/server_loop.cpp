@@ -255,10 +255,12 @@ int ServerLoop::open_file_body(const Response& response, std::vector<http::BodyP
   return opened.status;
 }
 
-void ServerLoop::access(const http::Connection& connection, std::string_view method, std::string_view target,
-                        int version_minor, int status, std::uint64_t body_bytes) {
+void ServerLoop::access(const http::Connection& connection, const http::AccessRecord& record) {
   if (!log_.enabled()) return;
-  log_.add(connection.peer(), method, target, version_minor, status, body_bytes, std::time(nullptr));
+  const std::string peer = connection.peer();
+  log_.add({peer, record.method, record.target, record.version_minor, record.status, record.body_bytes,
+            record.referer, record.user_agent, record.https},
+           std::time(nullptr));
   if (next_log_flush_ == net::Clock::time_point::max())
     next_log_flush_ = event_loop.now() + kLogFlushInterval;
 }

@@ -64,7 +64,8 @@ TEST(Cli, HelpExitsZeroAndListsEveryFlag) {
                            "--body-timeout",
                            "--keepalive-timeout",
                            "--write-timeout",
-                           "--user"}) {
+                           "--user",
+                           "--access-log-format"}) {
     EXPECT_NE(result.out.find(flag), std::string::npos) << "--help does not mention " << flag;
   }
   // Defaults from the contract are shown.

@@ -255,13 +255,13 @@ WeftServer::WeftServer(std::vector<std::string> args, const std::vector<std::str
     throw std::runtime_error("weft did not print its listening line; stderr: " + process_->err());
   }
   line_ = *line;
-  static const std::regex url(R"(http://(\[[^\]]+\]|[^/:\[\]]+):([0-9]+)/)");
+  static const std::regex url(R"(https?://(\[[^\]]+\]|[^/:\[\]]+):([0-9]+)/)");
   std::smatch match;
   unsigned port = 0;
   if (!std::regex_search(line_, match, url) ||
       std::from_chars(match[2].first.base(), match[2].second.base(), port).ec != std::errc{} || port == 0 ||
       port > 65535) {
-    throw std::runtime_error("no http://HOST:PORT/ in the listening line: " + line_);
+    throw std::runtime_error("no http(s)://HOST:PORT/ in the listening line: " + line_);
   }
   port_ = static_cast<std::uint16_t>(port);
 }

@@ -84,7 +84,7 @@ struct RunResult {
 [[nodiscard]] RunResult run_weft(const std::vector<std::string>& args, milliseconds timeout = 5s);
 
 /// A running weft server on a free port: spawned with `--port 0` (plus the given args) and
-/// ready once its "weft listening on" line has been read.
+/// ready once its "weft listening on" line (http:// or https://) has been read.
 class WeftServer {
  public:
   /// Throws std::runtime_error (with the server's stderr) when it does not start within 10 s.

@@ -1,4 +1,5 @@
-// Tests of src/server/access_log.cpp: reopening the sink while loops write to it.
+// Tests of src/server/access_log.cpp: the three line formats and their escaping, and reopening
+// the sink while loops write to it.
 #include "server/access_log.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <string>
@@ -39,6 +41,73 @@ class TempDir {
  private:
   fs::path path_;
 };
+
+// The lines one AccessLogBuffer writes for `entries` in `format`, at the epoch.
+std::string lines_of(AccessLogFormat format, const std::vector<AccessLogBuffer::Entry>& entries) {
+  TempDir dir;
+  const fs::path log = dir.path() / "access.log";
+  {
+    const AccessLogSink sink(log.string(), format);
+    AccessLogBuffer buffer(sink);
+    for (const auto& entry : entries) buffer.add(entry, 0);
+  }  // the buffer flushes when it goes
+  std::ifstream in(log);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+AccessLogBuffer::Entry plain_get() {
+  return {"127.0.0.1:50312", "GET", "/index.html", 1, 200, 187, {}, {}, false};
+}
+
+TEST(AccessLogFormat, ClfIsTheCommonLogFormat) {
+  auto head = plain_get();
+  head.method = "HEAD";
+  head.bytes = 0;
+  head.version_minor = 0;
+  head.peer = "[::1]:4000";
+  head.referer = "ignored in clf";
+  EXPECT_EQ(lines_of(AccessLogFormat::clf, {plain_get(), head}),
+            "127.0.0.1 - - [01/Jan/1970:00:00:00 +0000] \"GET /index.html HTTP/1.1\" 200 187\n"
+            "::1 - - [01/Jan/1970:00:00:00 +0000] \"HEAD /index.html HTTP/1.0\" 200 -\n");
+}
+
+TEST(AccessLogFormat, CombinedAddsRefererAndUserAgentEscapedAsNginxDoes) {
+  auto entry = plain_get();
+  entry.referer = "https://example.com/\"quoted\"\\back";
+  entry.user_agent = "agent\tTAB\x7f\xff\xc3\xa9";
+  auto bare = plain_get();
+  bare.status = 404;
+  bare.method = "-";
+  bare.target = "-";
+  EXPECT_EQ(lines_of(AccessLogFormat::combined, {entry, bare}),
+            "127.0.0.1 - - [01/Jan/1970:00:00:00 +0000] \"GET /index.html HTTP/1.1\" 200 187 "
+            "\"https://example.com/\\x22quoted\\x22\\x5Cback\" \"agent\\x09TAB\\x7F\\xFF\\xC3\\xA9\"\n"
+            "127.0.0.1 - - [01/Jan/1970:00:00:00 +0000] \"- - HTTP/1.1\" 404 187 \"-\" \"-\"\n");
+}
+
+TEST(AccessLogFormat, JsonHasEveryFieldAndIsValidWhateverTheClientSent) {
+  auto entry = plain_get();
+  entry.https = true;
+  entry.referer = "a\"b\\c\x01\n";
+  // Well-formed UTF-8 stays (e, euro, an emoji); anything else becomes \u00HH: a lone 0xff, an
+  // overlong '/', a surrogate, a sequence cut short, and DEL.
+  entry.user_agent = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\xff|\xc0\xaf|\xed\xa0\x80|\xe2\x82|\x7f";
+  auto head = plain_get();
+  head.method = "HEAD";
+  head.bytes = 0;
+  head.version_minor = 0;
+  head.peer = "[::1]:4000";
+  EXPECT_EQ(
+      lines_of(AccessLogFormat::json, {entry, head}),
+      "{\"time\":\"1970-01-01T00:00:00+00:00\",\"remote_addr\":\"127.0.0.1\",\"method\":\"GET\","
+      "\"target\":\"/index.html\",\"protocol\":\"HTTP/1.1\",\"scheme\":\"https\",\"status\":200,"
+      "\"bytes\":187,\"referer\":\"a\\\"b\\\\c\\u0001\\u000A\",\"user_agent\":"
+      "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\\u00FF|\\u00C0\\u00AF|\\u00ED\\u00A0\\u0080|\\u00E2\\u0082|"
+      "\\u007F\"}\n"
+      "{\"time\":\"1970-01-01T00:00:00+00:00\",\"remote_addr\":\"::1\",\"method\":\"HEAD\","
+      "\"target\":\"/index.html\",\"protocol\":\"HTTP/1.0\",\"scheme\":\"http\",\"status\":200,"
+      "\"bytes\":0,\"referer\":null,\"user_agent\":null}\n");
+}
 
 TEST(AccessLogSink, ReopenWhileThreadsWriteLosesAndSplitsNoLine) {
   TempDir dir;
