@@ -93,8 +93,12 @@ std::string capabilities_left() {
 }
 
 bool already(const Identity& who) {
-  uid_t ruid = 0, euid = 0, suid = 0;
-  gid_t rgid = 0, egid = 0, sgid = 0;
+  uid_t ruid = 0;
+  uid_t euid = 0;
+  uid_t suid = 0;
+  gid_t rgid = 0;
+  gid_t egid = 0;
+  gid_t sgid = 0;
   ::getresuid(&ruid, &euid, &suid);
   ::getresgid(&rgid, &egid, &sgid);
   return ruid == who.uid && euid == who.uid && suid == who.uid && rgid == who.gid && egid == who.gid &&

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,18 +46,27 @@ std::vector<std::string> split_names(std::string_view text) {
   }
 }
 
-void forget_listen_variables() {
-  ::unsetenv("LISTEN_PID");
-  ::unsetenv("LISTEN_FDS");
-  ::unsetenv("LISTEN_FDNAMES");
+// The environment is read and changed only at start-up, before the program creates a thread
+// (inherited_sockets() and Notifier's constructor say so), so getenv and unsetenv race with
+// nothing.
+const char* environment(const char* name) {
+  return std::getenv(name);  // NOLINT(concurrency-mt-unsafe): start-up only, see above
 }
+
+void forget_listen_variables() {
+  for (const char* name : {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"}) {
+    ::unsetenv(name);  // NOLINT(concurrency-mt-unsafe): start-up only, see above
+  }
+}
+
+std::string errno_text(int err) { return std::generic_category().message(err); }
 
 }  // namespace
 
 std::variant<InheritedSockets, std::string> inherited_sockets() {
   InheritedSockets sockets;
-  const char* pid_text = std::getenv("LISTEN_PID");
-  const char* count_text = std::getenv("LISTEN_FDS");
+  const char* pid_text = environment("LISTEN_PID");
+  const char* count_text = environment("LISTEN_FDS");
   if (pid_text == nullptr || count_text == nullptr) return sockets;
   const auto pid = parse_unsigned(pid_text);
   if (!pid) return "LISTEN_PID: expected a process id, got '" + std::string(pid_text) + "'";
@@ -69,7 +78,7 @@ std::variant<InheritedSockets, std::string> inherited_sockets() {
            ", got '" + std::string(count_text) + "'";
   }
   std::vector<std::string> names;
-  if (const char* names_text = std::getenv("LISTEN_FDNAMES"); names_text != nullptr) {
+  if (const char* names_text = environment("LISTEN_FDNAMES"); names_text != nullptr) {
     names = split_names(names_text);
   }
   for (unsigned long i = 0; i < *count; ++i) {
@@ -87,7 +96,7 @@ std::variant<InheritedSockets, std::string> inherited_sockets() {
 }
 
 Notifier::Notifier() {
-  const char* value = std::getenv("NOTIFY_SOCKET");
+  const char* value = environment("NOTIFY_SOCKET");
   if (value == nullptr || *value == '\0') return;
   std::string address = value;
   if (address.front() == '@') {
@@ -105,7 +114,7 @@ Notifier::Notifier() {
   fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     log(LogLevel::warn,
-        std::string("NOTIFY_SOCKET: socket: ") + std::strerror(errno) + "; not notifying systemd");
+        std::string("NOTIFY_SOCKET: socket: ") + errno_text(errno) + "; not notifying systemd");
     return;
   }
   address_ = std::move(address);
@@ -148,8 +157,7 @@ void Notifier::send(std::string_view message) const noexcept {
   } while (sent < 0 && errno == EINTR);
   if (sent < 0) {
     log(LogLevel::warn, "NOTIFY_SOCKET: cannot tell systemd '" +
-                            std::string(message.substr(0, message.find('\n'))) +
-                            "': " + std::strerror(errno));
+                            std::string(message.substr(0, message.find('\n'))) + "': " + errno_text(errno));
   }
 }
 

@@ -32,9 +32,9 @@ struct InheritedSockets {
 /// a leading '@'). Without NOTIFY_SOCKET every call does nothing. Any thread.
 class Notifier {
  public:
-  /// Reads NOTIFY_SOCKET. A value that is not a socket address (neither absolute nor '@', or too
-  /// long) logs one warning and leaves the notifier off: the service still runs, and systemd's
-  /// start timeout says the rest.
+  /// Reads NOTIFY_SOCKET; construct it before any thread exists. A value that is not a socket address
+  /// (neither absolute nor '@', or too long) logs one warning and leaves the notifier off: the service still
+  /// runs, and systemd's start timeout says the rest.
   Notifier();
   ~Notifier();
   Notifier(const Notifier&) = delete;

@@ -173,19 +173,19 @@ void AccessLogBuffer::add(const Entry& entry, std::time_t now) {
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   const char* protocol = entry.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
   if (format == AccessLogFormat::json) {
-    buffer_.append("{\"time\":\"").append(stamp_).append("\",\"remote_addr\":");
+    buffer_.append(R"({"time":")").append(stamp_).append(R"(","remote_addr":)");
     append_json_string(buffer_, host);
-    buffer_.append(",\"method\":");
+    buffer_.append(R"(,"method":)");
     append_json_string(buffer_, entry.method);
-    buffer_.append(",\"target\":");
+    buffer_.append(R"(,"target":)");
     append_json_string(buffer_, entry.target);
-    buffer_.append(",\"protocol\":\"").append(protocol).append("\",\"scheme\":\"");
+    buffer_.append(R"(,"protocol":")").append(protocol).append(R"(","scheme":")");
     buffer_.append(entry.https ? "https" : "http")
-        .append("\",\"status\":")
+        .append(R"(","status":)")
         .append(std::to_string(entry.status));
-    buffer_.append(",\"bytes\":").append(std::to_string(entry.bytes)).append(",\"referer\":");
+    buffer_.append(R"(,"bytes":)").append(std::to_string(entry.bytes)).append(R"(,"referer":)");
     append_json_string_or_null(buffer_, entry.referer);
-    buffer_.append(",\"user_agent\":");
+    buffer_.append(R"(,"user_agent":)");
     append_json_string_or_null(buffer_, entry.user_agent);
     buffer_.append("}\n");
   } else {
