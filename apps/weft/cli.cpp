@@ -125,7 +125,8 @@ Without ROOT weft serves the built-in site:
   anything else    404.html with status 404
 
 Signals: SIGINT or SIGTERM drains gracefully (listeners close, in-flight requests finish,
-  at most --shutdown-timeout), then exit 0. A second signal during the drain stops at once.
+  idle keep-alive connections answer one more request within --drain-idle-grace, all at most
+  --shutdown-timeout), then exit 0. A second signal during the drain stops at once.
   SIGHUP reloads the TLS certificates and keys. SIGUSR1 reopens the --access-log file (after
   logrotate renamed it).
 
@@ -182,12 +183,19 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
 
   // ---- durations (seconds) ----
   double shutdown_timeout = to_seconds(defaults.shutdown_timeout);
+  double drain_idle_grace = to_seconds(defaults.drain_idle_grace);
   double header_timeout = to_seconds(defaults.header_timeout);
   double body_timeout = to_seconds(defaults.body_timeout);
   double keepalive_timeout = to_seconds(defaults.keepalive_timeout);
   double write_timeout = to_seconds(defaults.write_timeout);
   app.add_option("--shutdown-timeout", shutdown_timeout,
                  "Drain deadline after SIGINT/SIGTERM; then what remains is closed")
+      ->type_name("SECONDS")
+      ->check(seconds())
+      ->capture_default_str();
+  app.add_option("--drain-idle-grace", drain_idle_grace,
+                 "Draining: idle keep-alive connections wait this long for one more request (answered "
+                 "with close); 0 = close at once")
       ->type_name("SECONDS")
       ->check(seconds())
       ->capture_default_str();
@@ -352,6 +360,7 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
   config.hsts_seconds = hsts;
   files.listing = !no_listing;
   config.shutdown_timeout = to_millis(shutdown_timeout);
+  config.drain_idle_grace = to_millis(drain_idle_grace);
   config.header_timeout = to_millis(header_timeout);
   config.body_timeout = to_millis(body_timeout);
   config.keepalive_timeout = to_millis(keepalive_timeout);

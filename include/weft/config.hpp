@@ -91,6 +91,11 @@ struct Config {
   std::chrono::milliseconds write_timeout{30'000};  ///< no byte written for this long (slow reader) -> close
   /// Drain deadline after stop(): in-flight requests get this long to finish, then the rest is closed.
   std::chrono::milliseconds shutdown_timeout{10'000};
+  /// After stop(), an idle keep-alive connection stays open this long (within shutdown_timeout)
+  /// for a request its client may already be sending; that request is answered with
+  /// Connection: close. A proxy that reuses its idle connections (HAProxy, nginx upstream
+  /// keepalive) would otherwise see its request meet the close and fail. 0 = close at once.
+  std::chrono::milliseconds drain_idle_grace{1'000};
 
   // ---- behaviour ----
   /// Stop accepting after this many connections, finish them, then return from run(); 0 = never.

@@ -285,11 +285,12 @@ long Connection::read_some() {
   if (space.empty()) return -1;  // full: the parser will have answered (414/431) already
   if (tls_) {
     // OpenSSL returns at most a record per call and may hold more than the socket shows, so
-    // only "want read" (the socket said EAGAIN) means drained.
+    // a short read means nothing here; "want read", or drained() (below), does.
     const long got = tls_->read(space);
     if (got > 0) {
       in.commit(static_cast<std::size_t>(got));
       ++net::read_epoch;
+      if (tls_->drained() && !hangup_seen_) readable_ = false;  // as for a short plain read
       return got;
     }
     if (got == -1) readable_ = false;
@@ -913,7 +914,8 @@ void Connection::update_timer(bool read_progress, bool write_progress) {
       if (timer_ != TimerKind::kBody || read_progress) arm(TimerKind::kBody);
       break;
     case State::kIdle:
-      if (timer_ != TimerKind::kKeepAlive) arm(TimerKind::kKeepAlive);
+      // Draining, the grace timer replaces the keep-alive one: it must not be pushed back.
+      if (timer_ != TimerKind::kKeepAlive && timer_ != TimerKind::kDrainGrace) arm(TimerKind::kKeepAlive);
       break;
     case State::kDispatched:
       disarm();
@@ -960,6 +962,16 @@ void Connection::on_timeout(TimerKind kind) {
 
 void Connection::on_mode_change() {
   if (state_ == State::kClosed) return;
+  if (state_ == State::kIdle && host_.mode() == HostMode::kDraining &&
+      host_.config().drain_idle_grace.count() > 0) {
+    // A keep-alive client, a proxy above all, may be sending its next request on this
+    // connection right now: closing would lose that request, and the client could not tell
+    // whether it was handled. Stay open a short while instead; a request that comes is answered
+    // with Connection: close (on_head sees the mode), a client that sends nothing is closed
+    // when the grace timer fires, and the drain deadline bounds both.
+    arm(TimerKind::kDrainGrace);
+    return;
+  }
   if (state_ == State::kIdle || (host_.mode() == HostMode::kDraining && is_idle())) {
     close();
   }

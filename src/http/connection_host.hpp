@@ -64,7 +64,7 @@ enum class HostMode : std::uint8_t {
 };
 
 /// The timeout a connection waits on (at most one at a time).
-enum class TimerKind : std::uint8_t { kNone, kHeader, kBody, kKeepAlive, kWrite, kLinger };
+enum class TimerKind : std::uint8_t { kNone, kHeader, kBody, kKeepAlive, kWrite, kLinger, kDrainGrace };
 
 /// The timers of one loop, one list per kind of timeout.
 struct Timers {
@@ -72,7 +72,8 @@ struct Timers {
       : header(c.header_timeout),
         body(c.body_timeout),
         keepalive(c.keepalive_timeout),
-        write(c.write_timeout) {}
+        write(c.write_timeout),
+        drain_grace(c.drain_idle_grace) {}
   net::TimerList header;     ///< whole head, from its first byte (or from accept)
   net::TimerList body;       ///< no body byte for this long
   net::TimerList keepalive;  ///< idle between requests
@@ -82,14 +83,18 @@ struct Timers {
   /// reset that destroys the response in flight (RFC 9112 9.6; nginx
   /// lingering_timeout 5 s).
   net::TimerList linger{std::chrono::seconds(2)};
+  /// Draining: an idle keep-alive connection waits this long for a request already on its way
+  /// (Config::drain_idle_grace), then closes.
+  net::TimerList drain_grace;
 
   /// Every list with the kind of timeout it holds, in the order a loop expires them.
-  [[nodiscard]] std::array<std::pair<net::TimerList*, TimerKind>, 5> lists() noexcept {
+  [[nodiscard]] std::array<std::pair<net::TimerList*, TimerKind>, 6> lists() noexcept {
     return {{{&header, TimerKind::kHeader},
              {&body, TimerKind::kBody},
              {&keepalive, TimerKind::kKeepAlive},
              {&write, TimerKind::kWrite},
-             {&linger, TimerKind::kLinger}}};
+             {&linger, TimerKind::kLinger},
+             {&drain_grace, TimerKind::kDrainGrace}}};
   }
   /// The list of `kind`, which is not kNone.
   [[nodiscard]] net::TimerList& list(TimerKind kind) noexcept {

@@ -50,6 +50,7 @@ Config validated(Config c) {
   require(c.keepalive_timeout.count() > 0, "keepalive_timeout must be > 0");
   require(c.write_timeout.count() > 0, "write_timeout must be > 0");
   require(c.shutdown_timeout.count() >= 0, "shutdown_timeout must be >= 0");
+  require(c.drain_idle_grace.count() >= 0, "drain_idle_grace must be >= 0");
   for (const char ch : c.server_name)
     require(ch >= 0x20 && ch != 0x7f, "server_name holds a control character");
   const bool https = !c.tls.certificates.empty();

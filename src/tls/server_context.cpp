@@ -11,6 +11,7 @@
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include "core/ascii.hpp"
 
@@ -43,7 +44,7 @@ struct PkeyFree {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot read: ") + std::strerror(errno));
+  if (!in) fail(path, "cannot read: " + std::generic_category().message(errno));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) fail(path, "read error");
@@ -96,7 +97,7 @@ std::string openssl_reason(std::string_view fallback) {
 }
 
 ServerContext::ServerContext(const TlsConfig& config, std::shared_ptr<TicketKeys> keys,
-                             std::vector<std::string> alpn)
+                             const std::vector<std::string>& alpn)
     : keys_(std::move(keys)) {
   for (const std::string& protocol : alpn) {
     alpn_wire_.push_back(static_cast<char>(protocol.size()));

@@ -27,7 +27,8 @@ class ServerContext {
   /// Loads and checks every certificate, key and CA file of `config`; `alpn` lists the
   /// protocols this listener speaks, most preferred first ("http/1.1"). Throws
   /// std::invalid_argument "<file>: <reason>" (or "certificate N: <reason>" for PEM text).
-  ServerContext(const TlsConfig& config, std::shared_ptr<TicketKeys> keys, std::vector<std::string> alpn);
+  ServerContext(const TlsConfig& config, std::shared_ptr<TicketKeys> keys,
+                const std::vector<std::string>& alpn);
   ~ServerContext();
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;

@@ -54,7 +54,11 @@ int TicketKeys::callback(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_C
   // SNI switch does not change; every context of a server carries the same keys anyway.
   auto* self = static_cast<TicketKeys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_index()));
   if (self == nullptr) return -1;
-  return self->on_ticket(name, iv, cipher, mac, encrypt);
+  const int result = self->on_ticket(name, iv, cipher, mac, encrypt);
+  // TLS 1.3 tickets are meant for one use (RFC 8446 C.4: reuse links the connections): a
+  // resumed TLS 1.3 connection always gets a fresh ticket, as nginx does.
+  if (result == 1 && encrypt == 0 && SSL_version(ssl) == TLS1_3_VERSION) return 2;
+  return result;
 }
 
 int TicketKeys::on_ticket(unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac,
@@ -74,9 +78,7 @@ int TicketKeys::on_ticket(unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX
         // Keep the old key rather than fail handshakes; the next ticket tries again.
       }
     }
-    if (encrypt != 0) {
-      key = current_;
-    } else if (std::equal(current_.name.begin(), current_.name.end(), name)) {
+    if (encrypt != 0 || std::equal(current_.name.begin(), current_.name.end(), name)) {
       key = current_;
     } else if (has_previous_ && now - previous_.born < 2 * lifetime_ &&
                std::equal(previous_.name.begin(), previous_.name.end(), name)) {

@@ -76,6 +76,7 @@ int TlsStream::bio_read(BIO* bio, char* data, int length) {
   auto* self = static_cast<TlsStream*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
   const ssize_t n = ::recv(self->fd_, data, static_cast<std::size_t>(length), 0);
+  self->socket_drained_ = n >= 0 && n < length;
   if (n >= 0) return static_cast<int>(n);
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_read(bio);
   return -1;
@@ -163,9 +164,11 @@ TlsStream::Handshake TlsStream::handshake() {
   ERR_clear_error();
   const int r = SSL_do_handshake(ssl_);
   if (r == 1) {
-    // Not sent yet: the session ticket waits for the first answer, which usually follows at
-    // once (the client's request comes with its Finished), and both leave in one send. The
-    // connection flushes before it returns to the loop either way.
+    // When the client's request came with its Finished (OpenSSL holds it already), the session
+    // ticket waits for the answer and both leave in one send. Otherwise it goes now: a client
+    // that reads the ticket only until it has something to send would miss it (as
+    // `openssl s_client -sess_out </dev/null` does, and testssl.sh with it).
+    if (SSL_has_pending(ssl_) != 1) settle();
     make_info();
     return Handshake::kDone;
   }
@@ -226,6 +229,7 @@ long TlsStream::read(std::span<char> buffer) {
     settle();  // reading may answer (a KeyUpdate), rarely
     return static_cast<long>(got);
   }
+  socket_drained_ = false;
   const int error = SSL_get_error(ssl_, r);
   settle();
   switch (error) {
@@ -241,6 +245,8 @@ long TlsStream::read(std::span<char> buffer) {
 }
 
 bool TlsStream::buffered_input() const noexcept { return SSL_has_pending(ssl_) == 1; }
+
+bool TlsStream::drained() const noexcept { return socket_drained_ && SSL_has_pending(ssl_) != 1; }
 
 bool TlsStream::write(std::string_view bytes) {
   while (!bytes.empty()) {

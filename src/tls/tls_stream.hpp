@@ -53,6 +53,10 @@ class TlsStream {
   long read(std::span<char> buffer);
   /// Decrypted or undecrypted bytes OpenSSL holds that the socket no longer shows.
   [[nodiscard]] bool buffered_input() const noexcept;
+  /// After a read that returned bytes: OpenSSL holds nothing more and its last recv() was
+  /// short, so the socket was empty then and edge-triggered epoll reports what comes next
+  /// (the read that would only say EAGAIN can be skipped).
+  [[nodiscard]] bool drained() const noexcept;
 
   /// Encrypts `bytes` into the output as records of at most 16 KiB; never blocks. False on a
   /// fatal error.
@@ -93,7 +97,8 @@ class TlsStream {
   SSL* ssl_ = nullptr;
   int fd_;
   bool small_record_ = true;
-  std::string own_out_;  // output the socket refused; usually empty (see the file comment)
+  bool socket_drained_ = false;  // the last recv() returned less than asked
+  std::string own_out_;          // output the socket refused; usually empty (see the file comment)
   std::size_t own_sent_ = 0;
   std::shared_ptr<const TlsInfo> info_;
   std::string failure_;

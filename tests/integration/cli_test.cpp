@@ -48,6 +48,7 @@ TEST(Cli, HelpExitsZeroAndListsEveryFlag) {
                            "--loops",
                            "--exit-after",
                            "--shutdown-timeout",
+                           "--drain-idle-grace",
                            "--access-log",
                            "--log-level",
                            "-h,--help",
@@ -101,6 +102,7 @@ TEST(Cli, NegativeThreadsIsAUsageError) { expect_usage_error(run_weft({"-t", "-3
 TEST(Cli, BadDurationIsAUsageError) {
   expect_usage_error(run_weft({"--keepalive-timeout", "soon"}), 2, "keepalive-timeout");
   expect_usage_error(run_weft({"--shutdown-timeout", "-1"}), 2, "shutdown-timeout");
+  expect_usage_error(run_weft({"--drain-idle-grace", "-0.5"}), 2, "drain-idle-grace");
 }
 
 TEST(Cli, BadSizeIsAUsageError) { expect_usage_error(run_weft({"--max-body", "1x"}), 2, "max-body"); }

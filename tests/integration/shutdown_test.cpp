@@ -7,6 +7,8 @@
 
 #include <future>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -99,6 +101,62 @@ TEST(Shutdown, IdleKeepAliveConnectionsCloseOnSigterm) {
   server.process().send_signal(SIGTERM);
   EXPECT_TRUE(client.closed_within(3s)) << "idle connection kept open during the drain";
   expect_exit(server.process(), 0, 3s);
+}
+
+// The race a proxy meets in a rolling restart: it reuses an idle keep-alive connection just as
+// the drain begins. The request still gets its answer, with Connection: close, and weft exits.
+TEST(Shutdown, IdleKeepAliveConnectionAnswersOneMoreRequestWithCloseDuringTheGrace) {
+  WeftServer server({"--loops", "1", "--drain-idle-grace", "2"});
+  Client client(server.port());
+  client.send(make_request("GET", "/"));
+  const auto first = client.read_response();
+  ASSERT_TRUE(first);
+  ASSERT_FALSE(first->connection_has("close")) << first->raw_head;
+  server.process().send_signal(SIGTERM);
+  // Until the drain has begun, the listener still accepts: wait until it refuses.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        try {
+          Client probe(server.port(), "127.0.0.1", 200ms);
+          return false;
+        } catch (const std::system_error&) {
+          return true;
+        }
+      },
+      3s))
+      << "the listener did not close after SIGTERM";
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(client.send(make_request("GET", "/")));
+  const auto second = client.read_response(3s);
+  ASSERT_TRUE(second) << "the request sent within the grace got no answer; stderr: "
+                      << server.process().err();
+  EXPECT_EQ(second->status, 200);
+  EXPECT_TRUE(second->connection_has("close")) << second->raw_head;
+  EXPECT_TRUE(client.closed_within(3s));
+  expect_exit(server.process(), 0, 3s);
+}
+
+// An idle connection that sends nothing holds the drain for the grace only, and no grace at all
+// with --drain-idle-grace 0 (the close comes at once, as before the grace existed).
+TEST(Shutdown, IdleKeepAliveConnectionClosesWhenTheGraceEnds) {
+  for (const char* grace : {"1", "0"}) {
+    SCOPED_TRACE(std::string("--drain-idle-grace ") + grace);
+    WeftServer server({"--loops", "1", "--drain-idle-grace", grace});
+    Client client(server.port());
+    client.send(make_request("GET", "/"));
+    ASSERT_TRUE(client.read_response());
+    const auto signalled = Clock::now();
+    server.process().send_signal(SIGTERM);
+    EXPECT_TRUE(client.closed_within(4s));
+    const auto closed_after = Clock::now() - signalled;
+    expect_exit(server.process(), 0, 3s);
+    if (std::string_view(grace) == "1") {
+      EXPECT_GE(closed_after, 800ms) << "closed before the grace ended";
+      EXPECT_LT(closed_after, 2500ms) << "the grace held the connection too long";
+    } else {
+      EXPECT_LT(closed_after, 500ms) << "no grace, yet the idle connection stayed open";
+    }
+  }
 }
 
 TEST(Shutdown, SecondSignalStopsAtOnce) {

@@ -153,17 +153,17 @@ bool Client::fill(Clock::time_point deadline, bool* eof) {
   }
 }
 
-std::optional<HttpResponse> Client::read_response(milliseconds timeout, bool head_request) {
-  const auto deadline = Clock::now() + timeout;
+std::optional<HttpResponse> read_response_from(std::string& buffer, const ResponseSource& fill,
+                                               Clock::time_point deadline, bool head_request) {
   bool eof = false;
   std::size_t head_end = std::string::npos;
-  while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+  while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
     if (!fill(deadline, &eof)) {
       return std::nullopt;
     }
   }
   HttpResponse response;
-  response.raw_head = buffer_.substr(0, head_end + 4);
+  response.raw_head = buffer.substr(0, head_end + 4);
   std::string_view head(response.raw_head);
   head.remove_suffix(4);
   const auto line_end = head.find("\r\n");
@@ -189,7 +189,7 @@ std::optional<HttpResponse> Client::read_response(milliseconds timeout, bool hea
                                   std::string(trim(field.substr(colon + 1))));
     fields = end == std::string_view::npos ? std::string_view{} : fields.substr(end + 2);
   }
-  buffer_.erase(0, head_end + 4);
+  buffer.erase(0, head_end + 4);
 
   const bool no_body = head_request || (response.status >= 100 && response.status < 200) ||
                        response.status == 204 || response.status == 304;
@@ -200,42 +200,42 @@ std::optional<HttpResponse> Client::read_response(milliseconds timeout, bool hea
   if (transfer_encoding && transfer_encoding->find("chunked") != std::string::npos) {
     for (;;) {
       std::size_t size_end;
-      while ((size_end = buffer_.find("\r\n")) == std::string::npos) {
+      while ((size_end = buffer.find("\r\n")) == std::string::npos) {
         if (!fill(deadline, &eof)) {
           return std::nullopt;
         }
       }
       std::size_t size = 0;
-      const auto [ptr, ec] = std::from_chars(buffer_.data(), buffer_.data() + size_end, size, 16);
-      if (ec != std::errc{} || ptr == buffer_.data()) {
+      const auto [ptr, ec] = std::from_chars(buffer.data(), buffer.data() + size_end, size, 16);
+      if (ec != std::errc{} || ptr == buffer.data()) {
         return std::nullopt;
       }
-      buffer_.erase(0, size_end + 2);
+      buffer.erase(0, size_end + 2);
       if (size == 0) {
         // Trailers, then the blank line.
         std::size_t end;
-        while ((end = buffer_.find("\r\n")) != 0) {
+        while ((end = buffer.find("\r\n")) != 0) {
           if (end == std::string::npos) {
             if (!fill(deadline, &eof)) {
               return std::nullopt;
             }
           } else {
-            buffer_.erase(0, end + 2);
+            buffer.erase(0, end + 2);
           }
         }
-        buffer_.erase(0, 2);
+        buffer.erase(0, 2);
         return response;
       }
-      while (buffer_.size() < size + 2) {
+      while (buffer.size() < size + 2) {
         if (!fill(deadline, &eof)) {
           return std::nullopt;
         }
       }
-      if (buffer_.compare(size, 2, "\r\n") != 0) {
+      if (buffer.compare(size, 2, "\r\n") != 0) {
         return std::nullopt;  // the chunk's data is not followed by CRLF
       }
-      response.body.append(buffer_, 0, size);
-      buffer_.erase(0, size + 2);
+      response.body.append(buffer, 0, size);
+      buffer.erase(0, size + 2);
     }
   }
   if (const auto length_text = response.header("Content-Length")) {
@@ -244,13 +244,13 @@ std::optional<HttpResponse> Client::read_response(milliseconds timeout, bool hea
         std::errc{}) {
       return std::nullopt;
     }
-    while (buffer_.size() < length) {
+    while (buffer.size() < length) {
       if (!fill(deadline, &eof)) {
         return std::nullopt;
       }
     }
-    response.body = buffer_.substr(0, length);
-    buffer_.erase(0, length);
+    response.body = buffer.substr(0, length);
+    buffer.erase(0, length);
     return response;
   }
   // No framing: the body runs to the close.
@@ -259,9 +259,15 @@ std::optional<HttpResponse> Client::read_response(milliseconds timeout, bool hea
   if (!eof) {
     return std::nullopt;
   }
-  response.body = std::move(buffer_);
-  buffer_.clear();
+  response.body = std::move(buffer);
+  buffer.clear();
   return response;
+}
+
+std::optional<HttpResponse> Client::read_response(milliseconds timeout, bool head_request) {
+  return read_response_from(
+      buffer_, [this](Clock::time_point deadline, bool* eof) { return fill(deadline, eof); },
+      Clock::now() + timeout, head_request);
 }
 
 std::optional<std::string> Client::read_until_close(milliseconds timeout) {

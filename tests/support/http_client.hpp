@@ -11,6 +11,7 @@
 //                                                       byte received until the server closes.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,15 @@ struct HttpResponse {
   /// True when the Connection field lists `token` (case-insensitive).
   [[nodiscard]] bool connection_has(std::string_view token) const;
 };
+
+/// Where read_response_from gets more bytes: appends what arrives to its buffer; false on timeout
+/// (nothing came by `deadline`), EOF or error, with `*eof` true for EOF or reset.
+using ResponseSource = std::function<bool(Clock::time_point deadline, bool* eof)>;
+
+/// The response parser of Client::read_response, for any transport (support/tls_client.hpp uses
+/// it): one response from the front of `buffer` (consumed), asking `fill` for more until `deadline`.
+[[nodiscard]] std::optional<HttpResponse> read_response_from(std::string& buffer, const ResponseSource& fill,
+                                                             Clock::time_point deadline, bool head_request);
 
 /// A TCP client over loopback (IPv4 or IPv6): blocking calls, each with a deadline.
 class Client {

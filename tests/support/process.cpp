@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <regex>
 #include <stdexcept>
 #include <string_view>
@@ -38,6 +39,19 @@ ExitStatus decode_status(int wstatus) {
 }  // namespace
 
 std::string weft_binary() { return WEFT_BINARY; }
+
+std::string find_in_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
+  while (!rest.empty()) {
+    const auto colon = rest.find(':');
+    std::string candidate(rest.substr(0, colon));
+    candidate.append("/").append(name);
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+  }
+  return {};
+}
 
 // ---------------------------------------------------------------- Process
 

@@ -21,6 +21,9 @@ namespace weft::test {
 /// Path of the weft binary under test (from CMake: WEFT_BINARY).
 [[nodiscard]] std::string weft_binary();
 
+/// Full path of the executable `name` found in PATH; empty when there is none.
+[[nodiscard]] std::string find_in_path(const std::string& name);
+
 /// How a process ended.
 struct ExitStatus {
   bool exited = false;  ///< exited normally: see code
