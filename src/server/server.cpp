@@ -247,8 +247,8 @@ class Server::Impl {
 
   std::shared_ptr<tls::TicketKeys> ticket_keys_;   // shared by every reload's contexts
   std::shared_ptr<const tls::ServerContext> tls_;  // the latest loaded (guarded by mutex_)
-  std::mutex
-      mutex_;  // guards listening_, started_, stop_requested_, listeners_, loops_ (the vector), threads_
+  // Guards listening_, started_, stop_requested_, listeners_, loops_ (the vector), threads_.
+  std::mutex mutex_;
   bool listening_ = false;
   bool started_ = false;
   bool stop_requested_ = false;
