@@ -127,6 +127,12 @@ Without ROOT weft serves the built-in site:
 Signals: SIGINT or SIGTERM drains gracefully (listeners close, in-flight requests finish,
   idle keep-alive connections answer one more request within --drain-idle-grace, all at most
   --shutdown-timeout), then exit 0. A second signal during the drain stops at once.
+  SIGHUP reloads the TLS certificates and keys. SIGUSR1 reopens the --access-log file (after
+  logrotate renamed it).
+
+Under systemd: sockets passed by socket activation (LISTEN_FDS) are served instead of
+  --bind/--port; with NOTIFY_SOCKET (Type=notify) weft reports READY=1 once it serves,
+  RELOADING=1 around SIGHUP and STOPPING=1 when it drains.
 
 Exit status: 0 stopped normally (signal, --exit-after) or --help/--version;
   1 could not start or failed while running (e.g. address in use);
@@ -169,6 +175,11 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
       ->type_name("N")
       ->check(whole_number(0, std::numeric_limits<std::size_t>::max()))
       ->capture_default_str();
+
+  app.add_option("--user", options.user,
+                 "Once the ports are bound and the keys read, run as this user (and group; default: "
+                 "the user's own); needs root")
+      ->type_name("NAME[:GROUP]");
 
   // ---- durations (seconds) ----
   double shutdown_timeout = to_seconds(defaults.shutdown_timeout);
@@ -288,9 +299,16 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
   // ---- logging ----
   std::optional<std::string> access_log;
   app.add_option("--access-log", access_log,
-                 "Common Log Format to '-' (stdout), a file (appended) or 'off' "
+                 "Access log to '-' (stdout), a file (appended; SIGUSR1 reopens it) or 'off' "
                  "[default: '-' when stdout is a terminal, else off]")
       ->type_name("DEST");
+  std::string access_log_format = "clf";
+  app.add_option("--access-log-format", access_log_format,
+                 "clf (Common Log Format), combined (clf + Referer and User-Agent, as nginx) or json "
+                 "(one object per line: the combined fields, scheme and protocol)")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"clf", "combined", "json"}))
+      ->capture_default_str();
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "Diagnostics on stderr: error|warn|info|debug")
       ->type_name("LEVEL")
@@ -358,6 +376,9 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
   } else {
     config.access_log = *access_log;
   }
+  config.access_log_format = access_log_format == "json"       ? AccessLogFormat::json
+                             : access_log_format == "combined" ? AccessLogFormat::combined
+                                                               : AccessLogFormat::clf;
   options.log_level = parse_log_level(log_level).value_or(LogLevel::info);
   return options;
 }

@@ -28,6 +28,8 @@ struct Options {
   /// How ROOT is served (--no-listing, --hidden, --follow-symlinks-outside, --cache-control, --spa).
   StaticOptions static_options;
   LogLevel log_level = LogLevel::info;
+  /// --user NAME[:GROUP]: who to become once the listeners are bound; empty = stay as started.
+  std::string user;
 };
 
 /// The command line asked for no server: --help, --version, or a usage error.

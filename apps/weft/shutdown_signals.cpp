@@ -26,6 +26,7 @@ sigset_t shutdown_set() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   return set;
 }
 
@@ -133,6 +134,15 @@ void ShutdownSignals::watch() {
       continue;  // EINTR or EAGAIN: poll again
     }
     const int signo = static_cast<int>(info.ssi_signo);
+    if (signo == SIGUSR1) {
+      // The default action of SIGUSR1 is to end the process: blocked, it only asks for this.
+      if (actions_.reopen_logs) {
+        actions_.reopen_logs();
+      } else {
+        log(LogLevel::info, "SIGUSR1 received: no log to reopen");
+      }
+      continue;
+    }
     if (signo == SIGHUP) {
       // A reload, never a stop (a terminal hang-up must not kill a server either).
       if (actions_.reload) {

@@ -1,6 +1,6 @@
 #pragma once
-// SIGINT/SIGTERM (stop) and SIGHUP (reload) handling for the weft program (DESIGN.md, Shutdown). Signal
-// handling lives here and only here: the library never touches signals.
+// SIGINT/SIGTERM (stop), SIGHUP (reload) and SIGUSR1 (reopen logs) handling for the weft program (DESIGN.md,
+// Shutdown). Signal handling lives here and only here: the library never touches signals.
 //
 // No work happens in a signal handler: the signals stay blocked in every
 // thread and one dedicated thread reads them from a signalfd.
@@ -11,13 +11,13 @@
 
 namespace weft::app {
 
-/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread, so every thread created afterwards
+/// Blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in the calling thread, so every thread created afterwards
 /// inherits the mask and only a signalfd sees them, and ignores SIGPIPE (a peer that
 /// closes early must not kill the process). Call first in main, before any thread
 /// exists. Throws std::system_error.
 void block_shutdown_signals();
 
-/// A thread that turns SIGINT/SIGTERM (and SIGHUP: `reload()`) into calls:
+/// A thread that turns SIGINT/SIGTERM (and SIGHUP: `reload()`, SIGUSR1: `reopen_logs()`) into calls:
 ///  * first signal: `drain(signo)` (Server::stop()), and after `drain_timeout` still
 ///    running, `drain_expired()` once;
 ///  * second signal: `force(signo)` (Server::stop_now()); if the process is still
@@ -34,6 +34,9 @@ class ShutdownSignals {
     std::function<void(int signo)> force;
     /// SIGHUP (any number of times, also while draining); null: logged and ignored.
     std::function<void()> reload;
+    /// SIGUSR1 (any number of times, also while draining): logrotate renamed the logs; null:
+    /// logged and ignored.
+    std::function<void()> reopen_logs;
     std::chrono::milliseconds drain_timeout{0};
   };
 
@@ -70,7 +73,7 @@ class ShutdownSignals {
   void watch();
 
   Actions actions_;
-  Fd signals_;         // signalfd for SIGINT, SIGTERM and SIGHUP
+  Fd signals_;         // signalfd for SIGINT, SIGTERM, SIGHUP and SIGUSR1
   Fd quit_;            // eventfd: close() wakes the thread through it
   int forced_by_ = 0;  // written by the thread, read after join
   std::thread thread_;

@@ -342,9 +342,12 @@ int FuzzHost::open_file_body(const Response& response, std::vector<http::BodyPar
   return opened.status;
 }
 
-void FuzzHost::access(const http::Connection& /*connection*/, std::string_view method,
-                      std::string_view target, int version_minor, int status, std::uint64_t body_bytes) {
-  log_.push_back({status, body_bytes, method == "HEAD", version_minor});
+void FuzzHost::access(const http::Connection& /*connection*/, const http::AccessRecord& record) {
+  const std::string_view method = record.method;
+  const std::string_view target = record.target;
+  const int status = record.status;
+  const std::uint64_t body_bytes = record.body_bytes;
+  log_.push_back({status, body_bytes, method == "HEAD", record.version_minor});
   // WEFT_FUZZ_TRACE=1 prints every response, to read what a saved input does.
   static const bool trace = std::getenv("WEFT_FUZZ_TRACE") != nullptr;
   if (trace) {

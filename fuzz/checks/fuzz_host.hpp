@@ -118,8 +118,7 @@ class FuzzHost final : public http::ConnectionHost {
   bool run_off_loop(std::function<void()> job) override;
   void post_news(std::uint64_t connection_id) override;
   int open_file_body(const Response& response, std::vector<http::BodyPart>& body) override;
-  void access(const http::Connection& connection, std::string_view method, std::string_view target,
-              int version_minor, int status, std::uint64_t body_bytes) override;
+  void access(const http::Connection& connection, const http::AccessRecord& record) override;
   void closed(http::Connection& connection) override;
 
  private:

@@ -10,10 +10,22 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "weft/tls_config.hpp"
 
 namespace weft {
+
+/// How the access log writes one response (Config::access_log_format).
+enum class AccessLogFormat : std::uint8_t {
+  /// Common Log Format: `127.0.0.1 - - [26/Nov/2026:13:00:00 +0000] "GET / HTTP/1.1" 200 187`.
+  clf,
+  /// CLF, then the Referer and User-Agent fields quoted ("-" when absent), as nginx's and
+  /// Apache's `combined`.
+  combined,
+  /// One JSON object per line: the combined fields (time in ISO 8601), plus scheme and protocol.
+  json,
+};
 
 struct Config {
   // ---- listening ----
@@ -21,7 +33,16 @@ struct Config {
   std::string bind = "127.0.0.1";
   /// TCP port; 0 = any free port (Server::port() tells which).
   std::uint16_t port = 7878;
-  /// Event-loop threads, each with its own epoll and SO_REUSEPORT listener; 0 = CPU count.
+  /// Listening sockets to serve instead of binding `bind`:`port`: descriptors of bound,
+  /// listening TCP sockets (IPv4 or IPv6) that a supervisor handed over (systemd socket
+  /// activation: fd 3 on). Every loop accepts from every one of them. The server makes them
+  /// non-blocking, serves them in the main protocol (HTTPS with `tls`), and never closes them: they
+  /// stay the caller's (each loop closes only its own duplicate when it stops listening).
+  /// start() throws std::invalid_argument naming a descriptor that is not such a socket.
+  /// Empty = bind `bind`:`port`. `http_redirect_port` is still bound on `bind`.
+  std::vector<int> listen_fds;
+  /// Event-loop threads, each with its own epoll and SO_REUSEPORT listener (or its duplicate of
+  /// each of `listen_fds`); 0 = CPU count.
   std::size_t loops = 0;
   /// ThreadPool workers that run handlers. Anchor: the seed's ThreadPool::new(4).
   std::size_t threads = 4;
@@ -80,8 +101,13 @@ struct Config {
   /// Stop accepting after this many connections, finish them, then return from run(); 0 = never.
   /// The seed's `listener.incoming().take(2)`.
   std::size_t exit_after = 0;
-  /// Access log in Common Log Format: "" (off), "-" (stdout) or a file path (appended).
+  /// Access log: "" (off), "-" (stdout) or a file path (appended; Server::reopen_access_log
+  /// opens it again after a rotation).
   std::string access_log;
+  /// The access log's line format. In clf and combined, a `"`, a `\` and any byte outside
+  /// printable ASCII in a logged field is written \xHH (as nginx does), so a client cannot forge
+  /// a line or a field; json escapes as JSON does, and writes a byte that is not UTF-8 as \u00HH.
+  AccessLogFormat access_log_format = AccessLogFormat::clf;
   /// Value of the Server response header; empty = no Server header.
   std::string server_name = "weft";
 };

@@ -4,7 +4,8 @@
 /// handlers run on a ThreadPool.
 ///
 /// Event-loop threads own the sockets (Config::loops, each with its own epoll
-/// and SO_REUSEPORT listener); a handler runs on the server's ThreadPool and
+/// and SO_REUSEPORT listener, or a share of the sockets a supervisor handed over:
+/// Config::listen_fds); a handler runs on the server's ThreadPool and
 /// its Response goes back to the connection's loop. A loop never blocks and
 /// never runs a handler. See DESIGN.md.
 ///
@@ -117,9 +118,16 @@ class Server {
   /// or `options` is invalid. Routes registered with route() win over it.
   Server& static_dir(std::string_view prefix, const std::string& directory, StaticOptions options = {});
 
-  /// Binds every listener and starts the loops and the pool; returns once the
-  /// server accepts connections. Throws std::system_error (e.g. address in use)
-  /// or std::invalid_argument (bad bind address); nothing is left running then.
+  /// Binds every listener (or takes Config::listen_fds) and opens the access log, without
+  /// serving yet: connections wait in the kernel's backlog until start(). For a program that
+  /// gives up privileges between the two (a port below 1024, root-only files), so that no
+  /// request is ever served with them. Optional: start() calls it when it has not run.
+  /// Throws std::system_error (e.g. address in use, access log not writable) or
+  /// std::invalid_argument (bad bind address, a listen_fds descriptor that is not a listening
+  /// TCP socket); nothing is left open then. std::logic_error when called twice.
+  void listen();
+  /// listen() if it has not run, then starts the loops and the pool; returns once the server
+  /// accepts connections. Throws as listen() does; nothing is left running then.
   void start();
   /// Blocks until the server has stopped (after stop(), or Config::exit_after
   /// connections have finished) and every thread is joined.
@@ -134,15 +142,21 @@ class Server {
   /// Stops at once: closes every connection without waiting (a second SIGINT).
   void stop_now() noexcept;
 
-  /// The bound port (useful with Config::port = 0); 0 before start().
+  /// The bound port (useful with Config::port = 0), or that of the first of Config::listen_fds;
+  /// 0 before listen().
   [[nodiscard]] std::uint16_t port() const noexcept;
-  /// The bound port of Config::http_redirect_port; 0 before start() or without one.
+  /// The bound port of Config::http_redirect_port; 0 before listen() or without one.
   [[nodiscard]] std::uint16_t redirect_port() const noexcept;
   /// Loads Config::tls's certificates and keys again (from their files; PEM text as given) and
   /// makes new connections use them; connections already open keep theirs. Throws
   /// std::invalid_argument naming the file and the reason when one fails (the certificates in
   /// force stay), std::logic_error when the server has no TLS. Any thread, any time.
   void reload_tls();
+  /// Opens Config::access_log again, for a log rotated by renaming (logrotate without
+  /// copytruncate): the lines written after it go to a new file of that name. Throws
+  /// std::system_error naming the file when it cannot be opened (lines keep going to the old one).
+  /// Nothing to do for stdout, without an access log, or before listen(). Any thread, any time.
+  void reopen_access_log();
   /// The configuration in force (loops resolved to a number).
   [[nodiscard]] const Config& config() const noexcept;
 

@@ -121,7 +121,7 @@ void Connection::answer_plain_http() {
   keep_alive_ = false;
   unread_input_ = true;
   queue_response(Response::text(400, "This port speaks HTTPS: use an https:// URL.\n"),
-                 ReplyInfo{"-", "-", 1, false});
+                 ReplyInfo{"-", "-", 1, false, {}, {}});
   state_ = State::kClosing;
   drive();
 }
@@ -380,7 +380,11 @@ bool Connection::step_head() {
 void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   net::ByteBuffer& in = *input_;
   ++requests_;
-  const ReplyInfo info{head.method_token, head.target, head.version_minor, head.method == Method::kHead};
+  ReplyInfo info{head.method_token, head.target, head.version_minor, head.method == Method::kHead, {}, {}};
+  if (host_.logs_client_fields()) {
+    info.referer = head.find("Referer").value_or(std::string_view{});
+    info.user_agent = head.find("User-Agent").value_or(std::string_view{});
+  }
   // Most paths hold no escape: they are their own decoding, used in place.
   std::string decoded;
   std::string_view path = head.path;
@@ -452,6 +456,8 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   pending->method = head.method_token;
   pending->target = head.target;
   pending->version_minor = head.version_minor;
+  pending->referer = info.referer;
+  pending->user_agent = info.user_agent;
   pending->endpoint = &endpoint;
   pending->params = std::move(route.params);
   pending->max_body = endpoint.max_body;
@@ -646,7 +652,7 @@ bool Connection::start_exchange(Request request) {
 
 Connection::ReplyInfo Connection::reply_info() const {
   const Pending& p = *pending_;
-  return ReplyInfo{p.method, p.target, p.version_minor, p.method == "HEAD"};
+  return ReplyInfo{p.method, p.target, p.version_minor, p.method == "HEAD", p.referer, p.user_agent};
 }
 
 void Connection::pull_exchange() {
@@ -718,8 +724,7 @@ void Connection::end_stream() {
   if (pending_->stream_chunked && !pending_->stream_silent) out_.push(host_.output_spares(), kLastChunk);
   answer_ = Answer::kDone;
   const ReplyInfo info = reply_info();
-  host_.access(*this, info.method, info.target, info.version_minor, pending_->stream_status,
-               pending_->stream_sent);
+  host_.access(*this, access_record(info, pending_->stream_status, pending_->stream_sent));
 }
 
 void Connection::cut_after_queued() {
@@ -809,7 +814,7 @@ void Connection::queue_response(const Response& response, const ReplyInfo& info,
   if (send_body && body.empty() && chosen->body().size() > kCoalesceMax)
     out_.push(host_.output_spares(), std::string_view(chosen->body()));
   if (send_body) out_.push(host_.output_spares(), body);
-  host_.access(*this, info.method, info.target, info.version_minor, status, send_body ? length : 0);
+  host_.access(*this, access_record(info, status, send_body ? length : 0));
 }
 
 void Connection::queue_stream_head(const Response& head, const ReplyInfo& info) {
@@ -840,7 +845,7 @@ void Connection::queue_error(int status, std::string_view why) {
   keep_alive_ = false;
   unread_input_ = true;
   const int minor = parser_ ? parser_->head().version_minor : 1;
-  queue_response(Response::html(status, error_page(status, why)), ReplyInfo{"-", "-", minor, false});
+  queue_response(Response::html(status, error_page(status, why)), ReplyInfo{"-", "-", minor, false, {}, {}});
   input_->consume(input_->size());
   state_ = State::kClosing;
   if (exchange() != nullptr) {
@@ -868,7 +873,7 @@ void Connection::queue_prepared(const PreparedResponse& prepared, const ReplyInf
     for (BodyPart& part : more) sent += part.size();
     out_.push(host_.output_spares(), more);
   }
-  host_.access(*this, info.method, info.target, info.version_minor, prepared.status, sent);
+  host_.access(*this, access_record(info, prepared.status, sent));
 }
 
 bool Connection::flush() {
@@ -955,7 +960,7 @@ void Connection::on_timeout(TimerKind kind) {
     // 408, written if the socket takes it at once; the connection closes either way.
     keep_alive_ = false;
     queue_response(Response::html(408, error_page(408, "the request took too long to arrive")),
-                   ReplyInfo{"-", "-", 1, false});
+                   ReplyInfo{"-", "-", 1, false, {}, {}});
     writable_ = true;
     flush();
   }

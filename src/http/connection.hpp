@@ -105,6 +105,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     std::string method;
     std::string target;
     int version_minor = 1;
+    std::string referer;  // only when the host logs them (logs_client_fields)
+    std::string user_agent;
     // The exchange in flight (the application's handles hold the other references), and how its
     // streamed answer is framed. Here rather than in the connection: an idle connection has none.
     std::shared_ptr<exchange::Exchange> exchange;
@@ -170,7 +172,15 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     std::string_view target;
     int version_minor = 1;
     bool head_request = false;
+    std::string_view referer;  // for the access log, when it wants them
+    std::string_view user_agent;
   };
+  /// The access log's record of an answer described by `info`.
+  [[nodiscard]] AccessRecord access_record(const ReplyInfo& info, int status,
+                                           std::uint64_t body_bytes) const {
+    return AccessRecord{info.method, info.target,  info.version_minor, status,
+                        body_bytes,  info.referer, info.user_agent,    tls_ != nullptr};
+  }
   [[nodiscard]] ReplyInfo reply_info() const;
   /// The exchange in flight, or null.
   [[nodiscard]] exchange::Exchange* exchange() const noexcept {

@@ -111,12 +111,27 @@ struct Timers {
   }
 };
 
+/// One finished response as the access log records it. The views are valid during the call.
+struct AccessRecord {
+  std::string_view method;  ///< "-" when the request could not be parsed
+  std::string_view target;  ///< likewise
+  int version_minor = 1;
+  int status = 0;
+  std::uint64_t body_bytes = 0;  ///< body bytes sent (none for HEAD and bodiless statuses)
+  /// The request's Referer and User-Agent; empty when absent, or when the host's log does not
+  /// record them (ConnectionHost::logs_client_fields()).
+  std::string_view referer;
+  std::string_view user_agent;
+  bool https = false;  ///< the connection speaks TLS
+};
+
 class ConnectionHost : public exchange::Owner {
  public:
   ConnectionHost(const Config& config, net::EventLoop& loop)
       : config_(config),
         limits_(limits_from(config)),
         https_fields_(https_fields_from(config)),
+        logs_client_fields_(!config.access_log.empty() && config.access_log_format != AccessLogFormat::clf),
         loop_(loop),
         timers_(config) {}
   ConnectionHost(const ConnectionHost&) = delete;
@@ -129,6 +144,9 @@ class ConnectionHost : public exchange::Owner {
   [[nodiscard]] HostMode mode() const noexcept { return mode_; }
   /// Field lines added to every HTTPS response (Strict-Transport-Security); empty = none.
   [[nodiscard]] std::string_view https_fields() const noexcept { return https_fields_; }
+  /// The access log records Referer and User-Agent: a request waiting for its handler keeps
+  /// copies of them for its AccessRecord (only then: they cost memory per open exchange).
+  [[nodiscard]] bool logs_client_fields() const noexcept { return logs_client_fields_; }
 
   /// A parser for a request head, from this loop's spares when there are any
   /// (constructing one zeroes ~3 KiB of header slots).
@@ -174,8 +192,7 @@ class ConnectionHost : public exchange::Owner {
   /// to answer instead (403, 404, 503). Loop thread.
   [[nodiscard]] virtual int open_file_body(const Response& response, std::vector<BodyPart>& body) = 0;
   /// One access-log entry for a finished response.
-  virtual void access(const Connection& connection, std::string_view method, std::string_view target,
-                      int version_minor, int status, std::uint64_t body_bytes) = 0;
+  virtual void access(const Connection& connection, const AccessRecord& record) = 0;
   /// The connection has closed its socket; the host may destroy it once the
   /// current event has been handled (never during a Connection member call).
   virtual void closed(Connection& connection) = 0;
@@ -208,6 +225,7 @@ class ConnectionHost : public exchange::Owner {
   const Config& config_;
   const ParserLimits limits_;
   const std::string https_fields_;
+  const bool logs_client_fields_;
   std::vector<std::unique_ptr<RequestParser>> spare_parsers_;
   OutputSpares output_spares_;
   std::vector<Connection*> resumes_;

@@ -1,7 +1,9 @@
 #include "net/socket.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -68,6 +70,32 @@ UniqueFd listen_tcp(const Endpoint& endpoint, int backlog) {
   const int defer_seconds = 1;
   (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
   return fd;
+}
+
+void prepare_inherited_listener(int fd) {
+  const std::string name = "descriptor " + std::to_string(fd);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) throw std::invalid_argument(name + " is not open");
+  if (!S_ISSOCK(st.st_mode)) throw std::invalid_argument(name + " is not a socket");
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &len) != 0 || (value != AF_INET && value != AF_INET6))
+    throw std::invalid_argument(name + " is not an IPv4 or IPv6 socket");
+  len = sizeof value;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0 || value != SOCK_STREAM)
+    throw std::invalid_argument(name + " is not a TCP (stream) socket");
+  len = sizeof value;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) != 0 || value == 0)
+    throw std::invalid_argument(name + " is a socket that does not listen");
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ((flags & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0))
+    throw_errno(errno, "fcntl(O_NONBLOCK) on " + name);
+}
+
+UniqueFd duplicate(int fd) {
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!copy) throw_errno(errno, "dup of descriptor " + std::to_string(fd));
+  return copy;
 }
 
 std::uint16_t local_port(int fd) {

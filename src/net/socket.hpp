@@ -47,6 +47,18 @@ class PeerAddress {
 /// message names the address, e.g. "bind 127.0.0.1:7878: Address already in use".
 [[nodiscard]] UniqueFd listen_tcp(const Endpoint& endpoint, int backlog);
 
+/// Checks that `fd` is a listening TCP socket (IPv4 or IPv6), as a supervisor such as systemd
+/// hands over, and makes it non-blocking: several loops accept from it, and the ones that lose
+/// the race for a connection must get EAGAIN, not block. O_NONBLOCK belongs to the socket, so
+/// every copy of it (the supervisor's too) sees the change; nothing else about it is touched
+/// (no TCP_DEFER_ACCEPT: the socket's options are the supervisor's to choose). Throws
+/// std::invalid_argument naming the descriptor and what it is instead.
+void prepare_inherited_listener(int fd);
+
+/// A new close-on-exec descriptor for the socket of `fd` (one per loop that watches it, so that
+/// each loop closes its own at the drain). Throws std::system_error.
+[[nodiscard]] UniqueFd duplicate(int fd);
+
 /// The port a bound socket listens on.
 [[nodiscard]] std::uint16_t local_port(int fd);
 

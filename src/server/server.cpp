@@ -59,6 +59,7 @@ Config validated(Config c) {
   require(!c.http_redirect_port || *c.http_redirect_port != c.port || c.port == 0,
           "http_redirect_port must differ from port");
   require(c.tls.ticket_key_lifetime.count() > 0, "tls.ticket_key_lifetime must be > 0");
+  for (const int fd : c.listen_fds) require(fd >= 0, "listen_fds holds a negative descriptor");
   if (c.loops == 0)
     c.loops = std::min<std::size_t>(kMaxLoops, std::max(1u, std::thread::hardware_concurrency()));
   return c;
@@ -111,51 +112,42 @@ class Server::Impl {
     if (shared_) shared_->tls.store(std::move(fresh), std::memory_order_release);
   }
 
+  void reopen_access_log() {
+    std::lock_guard lock(mutex_);
+    if (sink_) sink_->reopen();
+  }
+
   ~Impl() {
     stop();
     if (started_) wait();
   }
 
+  void listen() {
+    std::lock_guard lock(mutex_);
+    if (listening_ || started_) throw std::logic_error("weft::Server::listen: already listening");
+    listen_locked();
+  }
+
   void start() {
     std::unique_lock lock(mutex_);
     if (started_) throw std::logic_error("weft::Server::start: already started");
+    if (!listening_) listen_locked();
     // A peer that vanishes mid-write must be an EPIPE, not a dead process.
     // send() uses MSG_NOSIGNAL, but sendfile() cannot.
     std::signal(SIGPIPE, SIG_IGN);
-    config_.max_connections = raise_fd_limit(config_.max_connections, config_.loops);
 
     site_.prepare(config_.server_name);
-    const net::Endpoint first = net::parse_endpoint(config_.bind, config_.port);
-    std::vector<net::UniqueFd> listeners;
-    listeners.push_back(net::listen_tcp(first, kListenBacklog));
-    const std::uint16_t port = net::local_port(listeners.front().get());
-    const net::Endpoint rest = net::parse_endpoint(config_.bind, port);
-    for (std::size_t i = 1; i < config_.loops; ++i)
-      listeners.push_back(net::listen_tcp(rest, kListenBacklog));
-    std::vector<net::UniqueFd> redirects;
-    if (config_.http_redirect_port) {
-      redirects.push_back(
-          net::listen_tcp(net::parse_endpoint(config_.bind, *config_.http_redirect_port), kListenBacklog));
-      const net::Endpoint same = net::parse_endpoint(config_.bind, net::local_port(redirects.front().get()));
-      for (std::size_t i = 1; i < config_.loops; ++i)
-        redirects.push_back(net::listen_tcp(same, kListenBacklog));
-      redirect_port_.store(net::local_port(redirects.front().get()), std::memory_order_release);
-    }
-
-    sink_ = std::make_unique<server::AccessLogSink>(config_.access_log);
     pool_ = std::make_unique<ThreadPool>(ThreadPool::Options{
         .threads = config_.threads, .max_queued = config_.max_queued, .name = "weft-worker"});
     shared_ = std::make_unique<server::ServerShared>(config_, site_, *pool_, *sink_);
     shared_->tls.store(tls_);
-    shared_->https_port = port;
+    shared_->https_port = port_.load(std::memory_order_relaxed);
     shared_->on_exit_after = [this] {
       for (auto& loop : loops_) loop->request_mode(http::HostMode::kFinishing);
     };
-    for (std::size_t i = 0; i < listeners.size(); ++i) {
-      loops_.push_back(std::make_unique<server::ServerLoop>(
-          *shared_, std::move(listeners[i]),
-          i < redirects.size() ? std::move(redirects[i]) : net::UniqueFd()));
-    }
+    for (auto& listeners : listeners_)
+      loops_.push_back(std::make_unique<server::ServerLoop>(*shared_, std::move(listeners)));
+    listeners_.clear();
     for (std::size_t i = 0; i < loops_.size(); ++i) {
       threads_.emplace_back([this, i] {
         const std::string name = "weft-loop-" + std::to_string(i);
@@ -171,7 +163,6 @@ class Server::Impl {
                                       : "this kernel has no kTLS") +
               ")");
     }
-    port_.store(port, std::memory_order_release);
     started_ = true;
     if (stop_requested_) {
       for (auto& loop : loops_) loop->request_mode(http::HostMode::kDraining);
@@ -215,12 +206,54 @@ class Server::Impl {
   std::atomic<std::uint16_t> redirect_port_{0};
 
  private:
+  // Opens every listening descriptor, one set per loop, and the access log; nothing stays open
+  // when it throws. Under mutex_.
+  void listen_locked() {
+    config_.max_connections = raise_fd_limit(config_.max_connections, config_.loops);
+    std::vector<std::vector<server::ListenerFd>> sets(config_.loops);
+    std::uint16_t port = 0;
+    if (config_.listen_fds.empty()) {
+      // One SO_REUSEPORT listener per loop: the kernel spreads connections over them.
+      const net::Endpoint first = net::parse_endpoint(config_.bind, config_.port);
+      sets[0].push_back({net::listen_tcp(first, kListenBacklog)});
+      port = net::local_port(sets[0].front().fd.get());
+      const net::Endpoint rest = net::parse_endpoint(config_.bind, port);
+      for (std::size_t i = 1; i < sets.size(); ++i)
+        sets[i].push_back({net::listen_tcp(rest, kListenBacklog)});
+    } else {
+      // A socket handed over exists once: every loop watches it through a duplicate of its own,
+      // with EPOLLEXCLUSIVE so that a connection wakes one loop rather than all of them.
+      for (const int fd : config_.listen_fds) net::prepare_inherited_listener(fd);
+      port = net::local_port(config_.listen_fds.front());
+      for (auto& set : sets) {
+        for (const int fd : config_.listen_fds) set.push_back({net::duplicate(fd), false, true});
+      }
+    }
+    std::uint16_t redirect_port = 0;
+    if (config_.http_redirect_port) {
+      const net::Endpoint first = net::parse_endpoint(config_.bind, *config_.http_redirect_port);
+      sets[0].push_back({net::listen_tcp(first, kListenBacklog), true});
+      redirect_port = net::local_port(sets[0].back().fd.get());
+      const net::Endpoint same = net::parse_endpoint(config_.bind, redirect_port);
+      for (std::size_t i = 1; i < sets.size(); ++i)
+        sets[i].push_back({net::listen_tcp(same, kListenBacklog), true});
+    }
+    sink_ = std::make_unique<server::AccessLogSink>(config_.access_log, config_.access_log_format);
+    listeners_ = std::move(sets);
+    port_.store(port, std::memory_order_release);
+    redirect_port_.store(redirect_port, std::memory_order_release);
+    listening_ = true;
+  }
+
   std::shared_ptr<tls::TicketKeys> ticket_keys_;   // shared by every reload's contexts
   std::shared_ptr<const tls::ServerContext> tls_;  // the latest loaded (guarded by mutex_)
-  std::mutex mutex_;  // guards started_, stop_requested_, loops_ (the vector), threads_
+  // Guards listening_, started_, stop_requested_, listeners_, loops_ (the vector), threads_.
+  std::mutex mutex_;
+  bool listening_ = false;
   bool started_ = false;
   bool stop_requested_ = false;
   std::unique_ptr<server::AccessLogSink> sink_;
+  std::vector<std::vector<server::ListenerFd>> listeners_;  // per loop, from listen() to start()
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<server::ServerShared> shared_;
   std::vector<std::unique_ptr<server::ServerLoop>> loops_;  // destroyed after pool_ is shut down
@@ -263,6 +296,7 @@ Server& Server::static_dir(std::string_view prefix, const std::string& directory
   return *this;
 }
 
+void Server::listen() { impl_->listen(); }
 void Server::start() { impl_->start(); }
 void Server::wait() { impl_->wait(); }
 void Server::run() {
@@ -276,6 +310,7 @@ std::uint16_t Server::redirect_port() const noexcept {
   return impl_->redirect_port_.load(std::memory_order_acquire);
 }
 void Server::reload_tls() { impl_->reload_tls(); }
+void Server::reopen_access_log() { impl_->reopen_access_log(); }
 const Config& Server::config() const noexcept { return impl_->config_; }
 
 }  // namespace weft

@@ -27,14 +27,14 @@ constexpr auto kLogFlushInterval = std::chrono::seconds(1);
 
 }  // namespace
 
-ServerLoop::ServerLoop(ServerShared& shared, net::UniqueFd listener, net::UniqueFd redirect_listener)
+ServerLoop::ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners)
     : ConnectionHost(shared.config, event_loop), shared_(shared), log_(shared.access_log) {
-  for (net::UniqueFd* fd : {&listener, &redirect_listener}) {
-    if (!*fd) continue;
+  for (ListenerFd& listener : listeners) {
     auto acceptor = std::make_unique<Acceptor>();
     acceptor->loop = this;
-    acceptor->fd = std::move(*fd);
-    acceptor->redirect = fd == &redirect_listener;
+    acceptor->fd = std::move(listener.fd);
+    acceptor->redirect = listener.redirect;
+    acceptor->shared = listener.shared;
     acceptors_.push_back(std::move(acceptor));
   }
   listen_all();
@@ -45,7 +45,12 @@ ServerLoop::ServerLoop(ServerShared& shared, net::UniqueFd listener, net::Unique
 
 void ServerLoop::listen_all() {
   for (const auto& a : acceptors_) {
-    if (a->fd && !a->listening) a->listening = event_loop.add(a->fd.get(), EPOLLIN, a.get());
+    // Level-triggered either way: what one batch leaves in the backlog is reported again next
+    // turn. A shared socket adds EPOLLEXCLUSIVE (the kernel wakes one of the waiting loops, not
+    // all of them, as nginx does for a listener without reuseport); EPOLL_CTL_ADD allows it, and
+    // re-adding after a pause reports a backlog that built up meanwhile at once.
+    if (a->fd && !a->listening)
+      a->listening = event_loop.add(a->fd.get(), EPOLLIN | (a->shared ? EPOLLEXCLUSIVE : 0U), a.get());
   }
 }
 
@@ -250,10 +255,12 @@ int ServerLoop::open_file_body(const Response& response, std::vector<http::BodyP
   return opened.status;
 }
 
-void ServerLoop::access(const http::Connection& connection, std::string_view method, std::string_view target,
-                        int version_minor, int status, std::uint64_t body_bytes) {
+void ServerLoop::access(const http::Connection& connection, const http::AccessRecord& record) {
   if (!log_.enabled()) return;
-  log_.add(connection.peer(), method, target, version_minor, status, body_bytes, std::time(nullptr));
+  const std::string peer = connection.peer();
+  log_.add({peer, record.method, record.target, record.version_minor, record.status, record.body_bytes,
+            record.referer, record.user_agent, record.https},
+           std::time(nullptr));
   if (next_log_flush_ == net::Clock::time_point::max())
     next_log_flush_ = event_loop.now() + kLogFlushInterval;
 }

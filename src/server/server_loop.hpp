@@ -1,6 +1,7 @@
 #pragma once
-// ServerLoop: one event-loop thread of a Server. Owns its SO_REUSEPORT
-// listener, its connections and its timers; hosts the connections
+// ServerLoop: one event-loop thread of a Server. Owns its listening descriptors
+// (its own SO_REUSEPORT listener, or its duplicate of each handed-over socket),
+// its connections and its timers; hosts the connections
 // (http::ConnectionHost): routes through the shared Site, sends handlers to
 // the shared ThreadPool and takes their responses back via EventLoop::post.
 // Everything runs on the loop thread except request_mode/request_stop_now.
@@ -44,6 +45,16 @@ struct ServerShared {
   std::function<void()> on_exit_after = nullptr;
 };
 
+/// One listening descriptor of a loop.
+struct ListenerFd {
+  net::UniqueFd fd;
+  /// A cleartext port whose requests are all redirected to HTTPS.
+  bool redirect = false;
+  /// The loops share the socket (each holds a duplicate): it is watched with EPOLLEXCLUSIVE, so
+  /// that a connection wakes one loop, not every one; a loop that still loses the race gets EAGAIN.
+  bool shared = false;
+};
+
 // The EventLoop must exist before ConnectionHost (a base) refers to it.
 struct LoopHolder {
   net::EventLoop event_loop;
@@ -51,8 +62,8 @@ struct LoopHolder {
 
 class ServerLoop final : private LoopHolder, public http::ConnectionHost {
  public:
-  /// `redirect_listener` (optional): a cleartext listener whose requests are redirected to HTTPS.
-  ServerLoop(ServerShared& shared, net::UniqueFd listener, net::UniqueFd redirect_listener = {});
+  /// `listeners`: the main ones first. Throws std::system_error when epoll refuses one.
+  ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners);
   ServerLoop(const ServerLoop&) = delete;
   ServerLoop& operator=(const ServerLoop&) = delete;
   ~ServerLoop();
@@ -71,8 +82,7 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
   bool run_off_loop(std::function<void()> job) override;
   void post_news(std::uint64_t connection_id) override;
   int open_file_body(const Response& response, std::vector<http::BodyPart>& body) override;
-  void access(const http::Connection& connection, std::string_view method, std::string_view target,
-              int version_minor, int status, std::uint64_t body_bytes) override;
+  void access(const http::Connection& connection, const http::AccessRecord& record) override;
   void closed(http::Connection& connection) override;
 
  private:
@@ -81,6 +91,7 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
     ServerLoop* loop = nullptr;
     net::UniqueFd fd;
     bool redirect = false;   // a cleartext port that only redirects to HTTPS
+    bool shared = false;     // other loops watch the same socket
     bool listening = false;  // registered with epoll
     void on_io(std::uint32_t /*events*/) override { loop->accept_ready(*this); }
   };

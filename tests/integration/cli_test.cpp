@@ -64,7 +64,9 @@ TEST(Cli, HelpExitsZeroAndListsEveryFlag) {
                            "--header-timeout",
                            "--body-timeout",
                            "--keepalive-timeout",
-                           "--write-timeout"}) {
+                           "--write-timeout",
+                           "--user",
+                           "--access-log-format"}) {
     EXPECT_NE(result.out.find(flag), std::string::npos) << "--help does not mention " << flag;
   }
   // Defaults from the contract are shown.

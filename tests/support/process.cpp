@@ -55,7 +55,8 @@ std::string find_in_path(const std::string& name) {
 
 // ---------------------------------------------------------------- Process
 
-Process::Process(const std::string& program, const std::vector<std::string>& args) {
+Process::Process(const std::string& program, const std::vector<std::string>& args,
+                 const std::vector<std::string>& env) {
   int out[2];
   int err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
@@ -78,6 +79,25 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
   }
   argv.push_back(nullptr);
 
+  // The environment: the test's own, less every name that `env` sets or removes, plus `env`'s
+  // settings.
+  std::vector<std::string> env_storage;
+  const auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const bool overridden = std::any_of(
+        env.begin(), env.end(), [&](const std::string& change) { return name_of(change) == name_of(entry); });
+    if (!overridden) env_storage.emplace_back(entry);
+  }
+  for (const std::string& change : env) {
+    if (change.find('=') != std::string::npos) env_storage.push_back(change);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : env_storage) {
+    envp.push_back(entry.data());
+  }
+  envp.push_back(nullptr);
+
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -99,7 +119,7 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  const int rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -181,6 +201,19 @@ std::optional<std::string> Process::read_stdout_line(milliseconds timeout) {
   }
 }
 
+bool Process::wait_for_stderr(std::string_view text, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (err_.find(text) != std::string::npos) {
+      return true;
+    }
+    if (!err_pipe_.valid() || Clock::now() >= deadline) {
+      return false;
+    }
+    pump(std::min<milliseconds>(milliseconds(ms_left(deadline)), 50ms));
+  }
+}
+
 void Process::send_signal(int signo) {
   if (!try_reap()) {
     ::kill(pid_, signo);
@@ -226,9 +259,9 @@ RunResult run_weft(const std::vector<std::string>& args, milliseconds timeout) {
 
 // ---------------------------------------------------------------- WeftServer
 
-WeftServer::WeftServer(std::vector<std::string> args) {
+WeftServer::WeftServer(std::vector<std::string> args, const std::vector<std::string>& env) {
   args.insert(args.begin(), {"--port", "0"});
-  process_ = std::make_unique<Process>(weft_binary(), args);
+  process_ = std::make_unique<Process>(weft_binary(), args, env);
   // Generous: a sanitizer build starts slowly on a loaded CI machine.
   auto line = process_->read_stdout_line(10s);
   if (!line) {

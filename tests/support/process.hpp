@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/deadline.hpp"
@@ -33,8 +34,10 @@ struct ExitStatus {
 /// A child process with its stdout and stderr piped back to the test.
 class Process {
  public:
-  /// Starts `program` with `args` (argv[1..]). Throws std::system_error.
-  Process(const std::string& program, const std::vector<std::string>& args);
+  /// Starts `program` with `args` (argv[1..]) and the test's environment, changed by `env`:
+  /// "NAME=VALUE" sets NAME, a bare "NAME" removes it. Throws std::system_error.
+  Process(const std::string& program, const std::vector<std::string>& args,
+          const std::vector<std::string>& env = {});
   /// SIGKILLs the child if it is still running, then reaps it.
   ~Process();
   Process(const Process&) = delete;
@@ -47,6 +50,8 @@ class Process {
   /// The next complete line of stdout (without '\n'), or nullopt when none came within `timeout`
   /// (or stdout closed first).
   std::optional<std::string> read_stdout_line(milliseconds timeout);
+  /// True once the child's stderr holds `text`; false when it did not within `timeout`.
+  bool wait_for_stderr(std::string_view text, milliseconds timeout);
   /// Sends `signo` to the child (no-op once reaped).
   void send_signal(int signo);
   /// Waits at most `timeout` for the child to end, collecting its output meanwhile.
@@ -86,7 +91,8 @@ struct RunResult {
 class WeftServer {
  public:
   /// Throws std::runtime_error (with the server's stderr) when it does not start within 10 s.
-  explicit WeftServer(std::vector<std::string> args = {});
+  /// `env` changes weft's environment as Process's does.
+  explicit WeftServer(std::vector<std::string> args = {}, const std::vector<std::string>& env = {});
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
   [[nodiscard]] const std::string& listening_line() const noexcept { return line_; }
