@@ -61,12 +61,10 @@ class ThreadPool {
     /// threads that post and wait. So at most (usable CPUs - 1) workers poll at
     /// once, where usable CPUs are those of the affinity mask capped by the
     /// cgroup CPU quota, read at start and at most once a second after: with
-    /// one usable CPU no worker ever polls. A poller that finds itself on the
-    /// CPU the latest job was posted from yields that CPU between polls. And
-    /// polling stops for a while (1 ms, doubling up to 256 ms) when polls keep
-    /// ending without a job or a poller is descheduled, i.e. when the CPUs are
-    /// busy with other threads. An idle pool sleeps (0% CPU) once this has
-    /// passed. 0 = sleep at once.
+    /// one usable CPU no worker ever polls. And polling stops for a while (1 ms,
+    /// doubling up to 256 ms) when polls keep ending without a job or a poller
+    /// is descheduled, i.e. when the CPUs are busy with other threads. An idle
+    /// pool sleeps (0% CPU) once this has passed. 0 = sleep at once.
     std::chrono::microseconds spin{50};
     /// Called on the worker thread with the exception of an execute() /
     /// try_execute() job that threw. Empty: the pool logs one warn line.

@@ -2,7 +2,6 @@
 
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -113,10 +112,8 @@ class ProducerScope {
 //
 // Spinning only when it pays: at most spinner_cap_ = usable CPUs - 1 workers
 // spin at once (so a CPU is left for the threads that post and wait; none on
-// one CPU), a spinner that finds itself on the CPU the latest job was posted
-// from yields that CPU between polls (its poster needs it), and SpinPolicy
-// stops all spinning for a while when spins keep ending without a job or the
-// spinner is descheduled (see spin_policy.hpp).
+// one CPU), and SpinPolicy stops all spinning for a while when spins keep
+// ending without a job or the spinner is descheduled (see spin_policy.hpp).
 //
 // Producers blocked on a full queue wait for room the old way (blocked_,
 // room_epoch_; published by a pop): one is woken only once `wake_batch_`
@@ -162,7 +159,6 @@ class ThreadPool::Impl {
     ProducerScope scope(producers_inside_);
     if (closed_.load(std::memory_order_seq_cst)) return refuse(block);
     if (queue_.try_push(task)) {
-      note_poster_cpu();
       wake_worker();
       return true;
     }
@@ -176,7 +172,6 @@ class ThreadPool::Impl {
       }
       if (queue_.try_push(task)) {
         blocked_.fetch_sub(1, std::memory_order_relaxed);
-        note_poster_cpu();
         wake_worker();
         return true;
       }
@@ -217,7 +212,6 @@ class ThreadPool::Impl {
       c.spin_hits += w.hits.load(std::memory_order_relaxed);
       c.spin_misses += w.misses.load(std::memory_order_relaxed);
       c.spin_preemptions += w.preemptions.load(std::memory_order_relaxed);
-      c.spins_stepped_aside += w.stepped_aside.load(std::memory_order_relaxed);
       c.spins_capped += w.capped.load(std::memory_order_relaxed);
       c.spins_backed_off += w.backed_off.load(std::memory_order_relaxed);
       c.parks += w.parks.load(std::memory_order_relaxed);
@@ -255,7 +249,6 @@ class ThreadPool::Impl {
     std::atomic<std::uint64_t> hits{0};
     std::atomic<std::uint64_t> misses{0};
     std::atomic<std::uint64_t> preemptions{0};
-    std::atomic<std::uint64_t> stepped_aside{0};
     std::atomic<std::uint64_t> capped{0};
     std::atomic<std::uint64_t> backed_off{0};
     std::atomic<std::uint64_t> parks{0};
@@ -301,15 +294,6 @@ class ThreadPool::Impl {
     }
     for (std::thread& t : workers_) {
       if (t.joinable()) t.join();
-    }
-  }
-
-  // The CPU the latest job was posted from, for spinners to step aside (a
-  // store only when it changed: the line stays shared while producers stay put).
-  void note_poster_cpu() noexcept {
-    const int cpu = sched_getcpu();
-    if (cpu >= 0 && poster_cpu_.load(std::memory_order_relaxed) != cpu) {
-      poster_cpu_.store(cpu, std::memory_order_relaxed);
     }
   }
 
@@ -409,25 +393,13 @@ class ThreadPool::Impl {
     std::int64_t last = start;
     bool got = false;
     bool preempted = false;
-    bool stepped_aside = false;
     for (;;) {
-      if (sched_getcpu() == poster_cpu_.load(std::memory_order_relaxed)) {
-        // On the CPU the latest job came from, the thread that posted it
-        // (which probably waits for it, or has more to post) runs only when
-        // this spin lets it: poll between yields instead of pauses. (A
-        // wake-up often places a worker on its waker's CPU while another CPU
-        // idles; with both runnable there, the scheduler soon moves one.)
-        stepped_aside = true;
-        std::this_thread::yield();
-        got = !queue_.looks_empty() && queue_.try_pop(job);
-      } else {
-        for (int i = 0; i < kSpinsBetweenClockReads; ++i) {
-          if (!queue_.looks_empty() && queue_.try_pop(job)) {
-            got = true;
-            break;
-          }
-          cpu_relax();
+      for (int i = 0; i < kSpinsBetweenClockReads; ++i) {
+        if (!queue_.looks_empty() && queue_.try_pop(job)) {
+          got = true;
+          break;
         }
+        cpu_relax();
       }
       const std::int64_t now = now_ns();
       preempted = now - last > kPreemptedGapNs;
@@ -436,7 +408,6 @@ class ThreadPool::Impl {
     }
     stop_searching(got);
     spinning_.fetch_sub(1, std::memory_order_relaxed);
-    if (stepped_aside) bump(me.stepped_aside);
     if (!stopping_.load(std::memory_order_relaxed)) {
       if (preempted) {
         bump(me.preemptions);
@@ -561,7 +532,6 @@ class ThreadPool::Impl {
   std::vector<std::thread> workers_;
 
   alignas(64) std::atomic<std::uint64_t> state_{0};  // searchers | parked << 32
-  std::atomic<int> poster_cpu_{-1};                  // see note_poster_cpu()
   alignas(64) std::atomic<std::uint32_t> blocked_{0};
   std::atomic<std::uint32_t> room_epoch_{0};
   alignas(64) std::atomic<std::uint32_t> producers_inside_{0};

@@ -601,48 +601,6 @@ TEST(ThreadPoolSpinning, AtMostUsableCpusMinusOneWorkersSpin) {
   EXPECT_EQ(ran.load(), 4000);
 }
 
-// A spinner on the CPU that the latest job was posted from must yield it
-// between polls, never pause-spin over its poster. Here the pool starts with
-// 2 CPUs (one may spin), then its workers and the caller are moved onto one:
-// every spin must be one that stepped aside. (After a second the pool reads
-// the CPUs again and stops spinning; that keeps the count right too.)
-TEST(ThreadPoolSpinning, ASpinnerOnThePostersCpuYieldsIt) {
-  const PinnedThread pin_two(2);
-  if (!pin_two.ok() || weft::detail::usable_cpus() != 2) GTEST_SKIP() << "needs 2 usable CPUs";
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  ASSERT_EQ(sched_getaffinity(0, sizeof one, &one), 0);
-  std::size_t first = 0;
-  while (!CPU_ISSET(first, &one)) ++first;
-  CPU_ZERO(&one);
-  CPU_SET(first, &one);
-
-  weft::ThreadPool pool(2);
-  ASSERT_EQ(ThreadPoolProbe::counters(pool).spinner_cap, 1u);
-  std::atomic<int> pinned{0};
-  for (int w = 0; w < 2; ++w) {
-    pool.execute([&] {
-      if (sched_setaffinity(0, sizeof one, &one) == 0) pinned.fetch_add(1);
-      // Hold this worker until the other has pinned itself too: one job each.
-      const auto deadline = std::chrono::steady_clock::now() + 10s;
-      while (pinned.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-    });
-  }
-  ASSERT_TRUE(eventually([&] { return pinned.load() == 2; }));
-  const PinnedThread pin_one(1);
-  ASSERT_TRUE(pin_one.ok());
-  ASSERT_TRUE(round_trip(pool));  // the latest poster's CPU is now the shared one
-  const auto quiet = [&] { return ThreadPoolProbe::counters(pool).parked == 2; };
-  ASSERT_TRUE(eventually(quiet));
-  const auto before = ThreadPoolProbe::counters(pool);
-  for (int i = 0; i < 500; ++i) ASSERT_TRUE(round_trip(pool)) << "trip " << i;
-  ASSERT_TRUE(eventually(quiet));
-  const auto after = ThreadPoolProbe::counters(pool);
-  EXPECT_EQ(after.spins - before.spins, after.spins_stepped_aside - before.spins_stepped_aside);
-  EXPECT_GT(after.spins + after.spins_backed_off + after.spins_capped,
-            before.spins + before.spins_backed_off + before.spins_capped);  // the workers did decide
-}
-
 TEST(ThreadPoolSpinning, SpinZeroNeverSpins) {
   weft::ThreadPool pool(weft::ThreadPool::Options{.threads = 2, .spin = 0us});
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(round_trip(pool));
