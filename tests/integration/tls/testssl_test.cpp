@@ -16,6 +16,7 @@
 #include "integration/tls/tls_fixture.hpp"
 #include "support/clean_exit.hpp"
 #include "support/files.hpp"
+#include "support/tls_client.hpp"
 
 namespace weft::test {
 namespace {
@@ -52,6 +53,24 @@ std::map<std::string, Finding> parse_findings(const std::string& json) {
 bool about_the_certificate(const std::string& id) {
   return id.rfind("cert", 0) == 0 || id.rfind("DNS_", 0) == 0 || id.rfind("OCSP", 0) == 0 ||
          id == "certificate_transparency";
+}
+
+// A TLS 1.3 connection that sends a request gets a ticket that a second connection resumes.
+bool resumes_a_tls13_ticket(std::uint16_t port) {
+  TlsOptions options = trusting();
+  options.min_version = "1.3";
+  TlsSession session;
+  {
+    TlsClient first(port, options);
+    if (!first.ok() || !first.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n") || !first.read_response()) {
+      return false;
+    }
+    session = first.session();
+  }
+  if (!session) return false;
+  options.session = session;
+  TlsClient second(port, options);
+  return second.ok() && second.handshake().session_reused;
 }
 
 TEST(TestSsl, OnlyTls12And13AndNoVulnerability) {
@@ -119,9 +138,18 @@ TEST(TestSsl, OnlyTls12And13AndNoVulnerability) {
   }
   EXPECT_EQ(finding("DH_groups").finding.find("ffdhe"), std::string::npos) << finding("DH_groups").finding;
 
-  // Session resumption by ticket; the chain verifies against the test CA for the name.
-  EXPECT_EQ(finding("sessionresumption_ticket").finding, "supported")
-      << finding("sessionresumption_ticket").severity;
+  // Session resumption by ticket. When testssl.sh saw a TLS 1.3 ticket earlier in its scan, it
+  // checks resumption with `openssl s_client -tls1_3 </dev/null`, which shuts down as soon as it
+  // reads the end of its input: whether the ticket (sent after the client's Finished) arrived first
+  // is a race that a loaded machine loses (nginx loses it every time here), and testssl.sh then
+  // reports a connect problem. That one outcome is checked directly: a TLS 1.3 handshake, a
+  // request, and a second connection resuming the ticket it brought.
+  const Finding ticket = finding("sessionresumption_ticket");
+  if (ticket.finding != "supported") {
+    EXPECT_EQ(ticket.finding, "check failed because of connect problem") << ticket.severity;
+    EXPECT_TRUE(resumes_a_tls13_ticket(weft.port()));
+  }
+  // The chain verifies against the test CA for the name.
   EXPECT_EQ(finding("cert_chain_of_trust").severity, "OK") << finding("cert_chain_of_trust").finding;
   EXPECT_EQ(finding("cert_trust").severity, "OK") << finding("cert_trust").finding;
 
