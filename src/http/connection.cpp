@@ -1,6 +1,7 @@
 #include "http/connection.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -221,6 +222,12 @@ void Connection::drive_io() {
         return;
       }
     }
+    if (body_paused_ && hangup_seen_ && upload_cut_short()) {
+      // Waiting for the consumer would only delay this: the exchange is cancelled now rather
+      // than after its handler has read every byte the client did send.
+      on_client_gone();
+      return;
+    }
     if (!wants_input() || !readable_ || queued >= kOutputHighWater) break;
     const long n = read_some();
     if (n == -2) return;
@@ -268,6 +275,15 @@ bool Connection::input_pending() const noexcept {
   if (tls_ && tls_->buffered_input()) return true;
   char byte = 0;
   return ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+bool Connection::upload_cut_short() const noexcept {
+  // Over TLS, OpenSSL may hold records that neither FIONREAD nor SSL_pending counts: no verdict.
+  // A chunked body's end is in its bytes, not in a count: it is found by reading.
+  if (state_ != State::kBody || chunked_ || tls_) return false;
+  int in_socket = 0;
+  if (::ioctl(fd_.get(), FIONREAD, &in_socket) != 0 || in_socket < 0) return false;
+  return body_left_ > input_->size() + static_cast<std::uint64_t>(in_socket);
 }
 
 bool Connection::wants_input() const noexcept {

@@ -161,6 +161,9 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   }
   /// True when the client has sent bytes not yet read (a non-blocking peek).
   [[nodiscard]] bool input_pending() const noexcept;
+  // A paused upload whose client has half-closed: its Content-Length asks for more bytes than
+  // are left to read (in our buffer and in the socket, before the FIN), so it can never end.
+  [[nodiscard]] bool upload_cut_short() const noexcept;
   /// >0 bytes read, 0 EOF, -1 nothing now (EAGAIN or buffer full), -2 error (closed).
   long read_some();
   bool flush();

@@ -422,6 +422,46 @@ TEST(Exchange, ABodyAskedForAfterTheClientLeftEndsAbortedAndHoldsNothing) {
   EXPECT_EQ(f.get(), BodyEnd::aborted);
 }
 
+TEST(Exchange, AnUploadCutShortIsCancelledWhileItsConsumerIsStillBehind) {
+  // The handler does not read yet, so the server stops reading (backpressure) once it holds
+  // BodyReader::kBufferLimit bytes, with the client's last 16 KiB and its FIN in the socket. The
+  // Content-Length can no longer be met: the exchange is cancelled at the hang-up, not after the
+  // consumer has caught up.
+  Signal parked;
+  Signal gone;
+  std::mutex mutex;
+  std::optional<Request> request;
+  std::optional<Reply> reply;
+  LiveServer s(test_config(), [&](Server& srv) {
+    srv.put("/slow",
+            [&](const Request& r, Reply rep) {
+              rep.on_cancel([&gone] { gone.set(); });
+              const std::lock_guard lock(mutex);
+              request = r;
+              reply = std::move(rep);
+              parked.set();
+            },
+            {.stream_body = true, .max_body = 0});
+  });
+  {
+    Client c(s.port());
+    ASSERT_TRUE(c.send("PUT /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 8388608\r\n\r\n" +
+                       std::string(BodyReader::kBufferLimit + std::size_t{16} * 1024, 'u')));
+    ASSERT_TRUE(parked.wait());
+  }
+  EXPECT_TRUE(gone.wait());
+  std::promise<BodyEnd> ended;
+  {
+    const std::lock_guard lock(mutex);
+    request->body_reader().read([](std::string_view) {}, [&ended](BodyEnd end) { ended.set_value(end); });
+    reply.reset();
+    request.reset();
+  }
+  auto f = ended.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(f.get(), BodyEnd::aborted);
+}
+
 TEST(Exchange, AnUploadRouteThatAnswersFirstClosesAfterItsAnswer) {
   LiveServer s(test_config(), [](Server& srv) {
     srv.put("/up", [](Request, Reply reply) { reply.send(Response::text(403, "no uploads\n")); },
