@@ -80,6 +80,10 @@ struct Config {
   /// every request there with 308 to the same host and target over HTTPS. nullopt = no such
   /// listener. nginx: a `return 308 https://$host$request_uri;` server.
   std::optional<std::uint16_t> http_redirect_port;
+  /// Sockets already listening for `http_redirect_port`, served instead of binding it (as
+  /// `listen_fds` are for `port`; a process handing its sockets to its successor, see
+  /// Server::duplicate_listeners()). Needs `http_redirect_port`. Empty = bind it.
+  std::vector<int> http_redirect_fds;
   /// With tls: Strict-Transport-Security max-age (seconds) on every HTTPS answer; nullopt = none.
   std::optional<std::uint32_t> hsts_seconds;
 
