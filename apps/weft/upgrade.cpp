@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -70,11 +71,10 @@ std::string join_fds(int first, std::size_t count) {
 }
 
 bool is_ours(std::string_view entry) {
-  for (const char* name : {kListenVar, kRedirectVar, kReadyVar}) {
-    const std::string_view n = name;
-    if (entry.size() > n.size() && entry.substr(0, n.size()) == n && entry[n.size()] == '=') return true;
-  }
-  return false;
+  const std::initializer_list<std::string_view> names = {kListenVar, kRedirectVar, kReadyVar};
+  return std::any_of(names.begin(), names.end(), [entry](std::string_view n) {
+    return entry.size() > n.size() && entry.substr(0, n.size()) == n && entry[n.size()] == '=';
+  });
 }
 
 // "exited with status 1", "was killed by SIGKILL".
@@ -332,11 +332,13 @@ void Upgrader::attempt(const std::function<void()>& handed_over) {
   }
   env.push_back(std::string(kReadyVar) + "=" + std::to_string(ready_fd));
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::vector<std::string> args{options_.path};
   args.insert(args.end(), options_.args.begin(), options_.args.end());
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
