@@ -206,9 +206,20 @@ class Server::Impl {
   [[nodiscard]] Server::Listeners duplicate_listeners() const {
     Server::Listeners out;
     std::lock_guard lock(mutex_);
+    if (!handover_.open) return out;
+    const auto raw = [](const std::vector<net::UniqueFd>& fds) {
+      std::vector<int> numbers;
+      numbers.reserve(fds.size());
+      for (const auto& fd : fds) numbers.push_back(fd.get());
+      return numbers;
+    };
+    // Handed-over sockets are the caller's and stay open; those the server bound, its copies.
+    const std::vector<int> main = config_.listen_fds.empty() ? raw(handover_.main) : config_.listen_fds;
+    const std::vector<int> redirect =
+        config_.http_redirect_fds.empty() ? raw(handover_.redirect) : config_.http_redirect_fds;
     try {
-      for (const auto& fd : handover_.main) out.main.push_back(net::duplicate(fd.get()).release());
-      for (const auto& fd : handover_.redirect) out.redirect.push_back(net::duplicate(fd.get()).release());
+      for (const int fd : main) out.main.push_back(net::duplicate(fd).release());
+      for (const int fd : redirect) out.redirect.push_back(net::duplicate(fd).release());
     } catch (...) {
       for (const int fd : out.main) ::close(fd);
       for (const int fd : out.redirect) ::close(fd);
@@ -266,17 +277,14 @@ class Server::Impl {
         sets[i].push_back({net::listen_tcp(same, kListenBacklog), true});
     }
     sink_ = std::make_unique<server::AccessLogSink>(config_.access_log, config_.access_log_format);
-    // A copy of each distinct socket, so that duplicate_listeners() never races with a loop
-    // closing its own descriptor; closed when the drain begins.
+    // A copy of each socket the server bound, so that duplicate_listeners() never races with a
+    // loop closing its own descriptor; closed when the drain begins.
     Handover handover;
+    handover.open = true;
     if (config_.listen_fds.empty()) {
       for (const auto& set : sets) handover.main.push_back(net::duplicate(set.front().fd.get()));
-    } else {
-      for (const int fd : config_.listen_fds) handover.main.push_back(net::duplicate(fd));
     }
-    if (!config_.http_redirect_fds.empty()) {
-      for (const int fd : config_.http_redirect_fds) handover.redirect.push_back(net::duplicate(fd));
-    } else if (config_.http_redirect_port) {
+    if (config_.http_redirect_fds.empty() && config_.http_redirect_port) {
       for (const auto& set : sets) handover.redirect.push_back(net::duplicate(set.back().fd.get()));
     }
     handover_ = std::move(handover);
@@ -295,6 +303,7 @@ class Server::Impl {
   bool stop_requested_ = false;
   std::unique_ptr<server::AccessLogSink> sink_;
   struct Handover {
+    bool open = false;  // duplicate_listeners() gives sockets
     std::vector<net::UniqueFd> main;
     std::vector<net::UniqueFd> redirect;
   };

@@ -9,7 +9,7 @@ replaces that file by rename (as dpkg does) before it sends SIGUSR2:
             answers in wrk's run, each old process exits 0 after its drain, each new process is
             another pid whose /proc/PID/exe is the file that replaced the old one, and answers.
   broken    the file replaced by a script that exits 1, by one that never reports ready
-            (--ready-timeout passes; takes about 10 s), by a file that cannot be executed: each
+            (the 10 s ready timeout passes), by a file that cannot be executed: each
             time the old process logs one line naming why, keeps serving, and leaves no zombie;
             a second SIGUSR2 during an attempt is ignored with a line. Then a good binary takes over.
   tls       HTTPS with --http-redirect: the certificate and key files are replaced before the
@@ -18,6 +18,7 @@ replaces that file by rename (as dpkg does) before it sends SIGUSR2:
   user      (root only, else skipped with 77) --user nobody and an access log: the new process,
             started by a process that is no longer root, serves the inherited sockets as nobody
             and writes the access log.
+  activated weft started by systemd-socket-activate: the socket systemd bound is handed on.
   systemd   NOTIFY_SOCKET: the new process sends MAINPID=its pid and READY=1, the old one never
             STOPPING=1 (the service goes on); the new one does when it is stopped.
 
@@ -41,6 +42,7 @@ import tempfile
 import time
 import urllib.request
 
+ACTIVATE = "/usr/bin/systemd-socket-activate"
 WRK_CONNECTIONS = 20
 WRK_SECONDS = 8
 READY_LINE = re.compile(r"upgrade: (\S+) \(process (\d+)\) is ready and serves; draining this process \((\d+)\)")
@@ -117,15 +119,20 @@ def http_status(port, path="/", timeout=5):
 class Weft:
     """The weft started by the test (its first process); later processes are found by pid."""
 
-    def __init__(self, workdir, args, env=None):
+    def __init__(self, workdir, args, env=None, activate_port=None):
         self.workdir = workdir
         self.binary = os.path.join(workdir, "weft")
         self.out_path = os.path.join(workdir, "weft.out")
         self.err_path = os.path.join(workdir, "weft.err")
+        # systemd-socket-activate binds the port, then runs weft (same pid) at the first connection.
+        launcher = ([ACTIVATE, f"--listen=127.0.0.1:{activate_port}"] if activate_port else [])
         with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.proc = subprocess.Popen([self.binary] + args, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=err, env=env, cwd=workdir)
+            self.proc = subprocess.Popen(launcher + [self.binary] + args, stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=err, env=env, cwd=workdir)
         self.pids = [self.proc.pid]
+        if activate_port:
+            wait_until(lambda: "Listening on" in self.stderr(), 10, "systemd-socket-activate to listen")
+            check(http_status(activate_port, timeout=15) == 200, "no answer through socket activation")
 
         def listening():
             if self.proc.poll() is not None:
@@ -175,10 +182,16 @@ class Weft:
             self.proc.wait(timeout=5)
 
 
-def start_weft(workdir, weft_under_test, args, env=None):
+def start_weft(workdir, weft_under_test, args, env=None, activate_port=None):
     os.chmod(workdir, 0o755)  # --user nobody must be able to run the copy
     replace_by_rename(weft_under_test, os.path.join(workdir, "weft"))
-    return Weft(workdir, args, env)
+    return Weft(workdir, args, env, activate_port)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def parse_wrk(text):
@@ -421,7 +434,27 @@ def scenario_systemd(weft_under_test, workdir):
         weft.kill_all()
 
 
-SCENARIOS = {"load": scenario_load, "broken": scenario_broken, "tls": scenario_tls,
+def scenario_activated(weft_under_test, workdir):
+    port = free_port()
+    weft = start_weft(workdir, weft_under_test, ["--loops", "2", "--log-level", "info"], activate_port=port)
+    try:
+        check(weft.port == port, f"weft serves {weft.port}, systemd-socket-activate bound {port}")
+        check("socket from systemd" in read(weft.out_path), "weft did not serve the activated socket")
+        inode = replace_by_rename(weft_under_test, weft.binary)
+        old, new = weft.upgrade()
+        check(exe_inode(new) == inode, "the replaced file did not take over")
+        check(weft.wait_exit(old) == 0, "the old process did not exit 0")
+        check(any(f"http://127.0.0.1:{port}/ (sockets from process {old}" in line
+                  for line in read(weft.out_path).splitlines()), "the new process does not serve the socket")
+        check(http_status(port) == 200, "the new process does not answer on the activated socket")
+        print(f"activated: process {old} -> {new} on the socket systemd-socket-activate bound ({port})")
+        os.kill(new, signal.SIGTERM)
+        weft.wait_exit(new)
+    finally:
+        weft.kill_all()
+
+
+SCENARIOS = {"activated": scenario_activated, "load": scenario_load, "broken": scenario_broken, "tls": scenario_tls,
              "user": scenario_user, "systemd": scenario_systemd}
 
 
