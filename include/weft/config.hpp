@@ -39,7 +39,7 @@ struct Config {
   /// non-blocking, serves them in the main protocol (HTTPS with `tls`), and never closes them: they
   /// stay the caller's (each loop closes only its own duplicate when it stops listening).
   /// start() throws std::invalid_argument naming a descriptor that is not such a socket.
-  /// Empty = bind `bind`:`port`. `http_redirect_port` is still bound on `bind`.
+  /// Empty = bind `bind`:`port`. `http_redirect_port` is bound on `bind` (or see http_redirect_fds).
   std::vector<int> listen_fds;
   /// Event-loop threads, each with its own epoll and SO_REUSEPORT listener (or its duplicate of
   /// each of `listen_fds`); 0 = CPU count.
