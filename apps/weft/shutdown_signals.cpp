@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -110,10 +109,13 @@ void ShutdownSignals::close() noexcept {
 void ShutdownSignals::watch() {
   using Clock = std::chrono::steady_clock;
   int received = 0;
-  std::optional<Clock::time_point> deadline;  // drain expiry, then the forced-exit watchdog
+  // Drain expiry, then the forced-exit watchdog; max() = none. (A std::optional here trips g++ 12's
+  // -Wmaybe-uninitialized at -O2.)
+  constexpr Clock::time_point kNone = Clock::time_point::max();
+  Clock::time_point deadline = kNone;
   for (;;) {
     pollfd fds[3] = {{signals_.get(), POLLIN, 0}, {quit_.get(), POLLIN, 0}, {drain_.get(), POLLIN, 0}};
-    const int rc = ::poll(fds, 3, deadline ? ms_until(*deadline) : -1);
+    const int rc = ::poll(fds, 3, deadline == kNone ? -1 : ms_until(deadline));
     if (rc < 0) {
       if (errno == EINTR) {
         continue;
@@ -127,7 +129,7 @@ void ShutdownSignals::watch() {
     if (rc == 0) {
       if (received == 1) {
         log(LogLevel::warn, "drain deadline passed; closing what remains");
-        deadline.reset();
+        deadline = kNone;
         actions_.drain_expired();
         continue;
       }
