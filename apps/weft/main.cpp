@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -17,7 +18,9 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "builtin_site.hpp"
 #include "cli.hpp"
@@ -26,6 +29,7 @@
 #include "shutdown_signals.hpp"
 #include "sleeper.hpp"
 #include "systemd.hpp"
+#include "upgrade.hpp"
 #include "weft/server.hpp"
 
 namespace {
@@ -103,6 +107,15 @@ int run(int argc, char** argv) {
   }
   auto& options = std::get<weft::app::Options>(parsed);
   weft::set_log_level(options.log_level);
+  const std::string self = weft::app::own_path(argv[0]);  // what SIGUSR2 starts again
+
+  // A binary upgrade: the previous process hands over its sockets (upgrade.hpp).
+  auto handover_or_error = weft::app::handed_over();
+  if (const auto* problem = std::get_if<std::string>(&handover_or_error)) {
+    std::fprintf(stderr, "weft: upgrade: %s\n", problem->c_str());
+    return kExitRuntime;
+  }
+  auto& handover = std::get<weft::app::HandOver>(handover_or_error);
 
   // Socket activation: serve what systemd bound instead of binding --bind/--port.
   auto inherited_or_error = weft::app::inherited_sockets();
@@ -112,7 +125,11 @@ int run(int argc, char** argv) {
   }
   const auto& inherited = std::get<weft::app::InheritedSockets>(inherited_or_error);
   options.config.listen_fds = inherited.fds;
-  const bool activated = !inherited.fds.empty();
+  if (handover.present()) {
+    options.config.listen_fds = handover.listen_fds;
+    options.config.http_redirect_fds = handover.redirect_fds;
+  }
+  const bool activated = !options.config.listen_fds.empty();
 
   if (!options.root.empty()) {
     if (const std::string problem = check_root(options.root); !problem.empty()) {
@@ -157,11 +174,19 @@ int run(int argc, char** argv) {
   }
 
   const std::string& bind = options.config.bind;
-  const std::string where = activated ? "the sockets systemd passed" : host_port(bind, options.config.port);
+  const std::string given =
+      handover.present() ? "the sockets the previous process passed" : "the sockets systemd passed";
+  const std::string where = activated ? given : host_port(bind, options.config.port);
   try {
     server->listen();
     // Bound, certificates and keys read, access log open, nothing served yet: give up root now.
     if (identity) {
+      // The access log stays open across the switch; a new process after SIGUSR2 opens it as the user.
+      if (const std::string& log = options.config.access_log; !log.empty() && log != "-") {
+        if (const std::string problem = weft::app::hand_over_file(log, *identity); !problem.empty()) {
+          weft::log(weft::LogLevel::warn, problem);
+        }
+      }
       if (const std::string problem = weft::app::become(*identity); !problem.empty()) {
         std::fprintf(stderr, "weft: %s\n", problem.c_str());
         return kExitRuntime;
@@ -185,25 +210,41 @@ int run(int argc, char** argv) {
   const bool https = !running.tls.certificates.empty();
   const char* scheme = https ? "https" : "http";
   const std::string first =
-      activated ? socket_address(inherited.fds.front()) : host_port(bind, server->port());
-  const std::string from = activated ? "socket from systemd" + socket_name(inherited, 0) + ", " : "";
+      activated ? socket_address(running.listen_fds.front()) : host_port(bind, server->port());
+  const std::string predecessor = "sockets from process " + std::to_string(::getppid()) + ", ";
+  const std::string from = handover.present() ? predecessor
+                           : activated        ? "socket from systemd" + socket_name(inherited, 0) + ", "
+                                              : "";
   const std::string listening = "weft listening on " + std::string(scheme) + "://" + first + "/";
   std::printf("%s (%s%s, %zu %s, %zu %s)\n", listening.c_str(), from.c_str(), site.c_str(), running.loops,
               plural(running.loops, "loop", "loops"), running.threads,
               plural(running.threads, "thread", "threads"));
-  for (std::size_t i = 1; i < inherited.fds.size(); ++i) {
-    std::printf("weft also listening on %s://%s/ (socket from systemd%s)\n", scheme,
-                socket_address(inherited.fds[i]).c_str(), socket_name(inherited, i).c_str());
+  // A socket per loop on one address (handed over by a previous process) is named once.
+  std::vector<std::string> named{first};
+  for (std::size_t i = 1; i < running.listen_fds.size(); ++i) {
+    const std::string address = socket_address(running.listen_fds[i]);
+    if (std::find(named.begin(), named.end(), address) != named.end()) continue;
+    named.push_back(address);
+    const std::string source = handover.present() ? "socket from process " + std::to_string(::getppid())
+                                                  : "socket from systemd" + socket_name(inherited, i);
+    std::printf("weft also listening on %s://%s/ (%s)\n", scheme, address.c_str(), source.c_str());
   }
   if (running.http_redirect_port) {
-    std::printf("weft redirecting http://%s/ to https\n", host_port(bind, server->redirect_port()).c_str());
+    const std::string redirect = running.http_redirect_fds.empty()
+                                     ? host_port(bind, server->redirect_port())
+                                     : socket_address(running.http_redirect_fds.front());
+    std::printf("weft redirecting http://%s/ to https\n", redirect.c_str());
   }
   std::fflush(stdout);
 
+  weft::app::Upgrader upgrader({.path = self, .args = {argv + 1, argv + argc}, .server = &*server});
   weft::app::ShutdownSignals signals({
       .drain =
-          [&server, &systemd](int) {
-            systemd.stopping();
+          [&server, &systemd, &upgrader](int) {
+            upgrader.stop();
+            // After an upgrade the service goes on, in the new process: systemd must not hear
+            // that it stops.
+            if (upgrader.successor() == 0) systemd.stopping();
             server->stop();
           },
       // The server closes what remains at the deadline; wake sleeping /sleep workers too,
@@ -250,12 +291,18 @@ int run(int argc, char** argv) {
                             e.what());
             }
           },
+      .upgrade = [&upgrader](std::function<void()> drain) { upgrader.start(std::move(drain)); },
       .drain_timeout = options.config.shutdown_timeout,
   });
-  // Serving, and every signal has its handler: only now is the service ready.
+  // Serving, and every signal has its handler: only now is the service ready. After an upgrade,
+  // systemd first learns that this process is now the service's main one (NotifyAccess=all), and
+  // only then does the previous process hear that it may drain.
+  if (handover.present()) systemd.send("MAINPID=" + std::to_string(::getpid()));
   systemd.ready(listening);
+  weft::app::tell_ready(handover);
   server->wait();
-  systemd.stopping();  // when --exit-after ended it, no signal said so
+  upgrader.close();
+  if (upgrader.successor() == 0) systemd.stopping();  // when --exit-after ended it, no signal said so
   signals.close();
   if (signals.forced_by() != 0) {
     return weft::app::kExitSignalBase + signals.forced_by();

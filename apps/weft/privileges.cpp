@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -161,6 +162,18 @@ std::string check_can_become(const Identity& who) {
   if (::geteuid() == 0 || already(who)) return {};
   return "--user " + who.user + ": changing users needs root (weft runs as uid " +
          std::to_string(::geteuid()) + ")";
+}
+
+std::string hand_over_file(const std::string& path, const Identity& who) {
+  struct stat st {};
+  if (::geteuid() != 0 || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid == who.uid) {
+    return {};
+  }
+  if (::chown(path.c_str(), who.uid, static_cast<gid_t>(-1)) != 0) {
+    return "--user " + who.user + ": cannot make it the owner of " + path + " (" + errno_text(errno) +
+           "): a new process after SIGUSR2 will not be able to open it";
+  }
+  return {};
 }
 
 std::string become(const Identity& who) {

@@ -29,6 +29,12 @@ struct Identity {
 /// the line to print.
 [[nodiscard]] std::string check_can_become(const Identity& who);
 
+/// Makes `who` the owner of the file at `path` (the access log weft opened as root), so that the
+/// process, once `who`, can open it again: a binary upgrade's new process starts as `who`.
+/// Nothing to do when `who` owns it already or this process is not root (nginx does the same for
+/// its logs). Empty on success, otherwise the line to print (a warning: serving goes on).
+[[nodiscard]] std::string hand_over_file(const std::string& path, const Identity& who);
+
 /// Sets the supplementary groups, the group and the user (real, effective and saved), then
 /// checks the result: every id is `who`'s, the groups are the ones set, no capability is left,
 /// and neither root's uid nor its gid can be taken back. Empty on success, otherwise the line

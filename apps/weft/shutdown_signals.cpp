@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -27,6 +26,7 @@ sigset_t shutdown_set() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   return set;
 }
 
@@ -84,6 +84,13 @@ ShutdownSignals::ShutdownSignals(Actions actions)
         }
         return fd;
       }()),
+      drain_([] {
+        const int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fd < 0) {
+          throw_errno("eventfd");
+        }
+        return fd;
+      }()),
       thread_([this] { watch(); }) {}
 
 ShutdownSignals::~ShutdownSignals() { close(); }
@@ -102,10 +109,13 @@ void ShutdownSignals::close() noexcept {
 void ShutdownSignals::watch() {
   using Clock = std::chrono::steady_clock;
   int received = 0;
-  std::optional<Clock::time_point> deadline;  // drain expiry, then the forced-exit watchdog
+  // Drain expiry, then the forced-exit watchdog; max() = none. (A std::optional here trips g++ 12's
+  // -Wmaybe-uninitialized at -O2.)
+  constexpr Clock::time_point kNone = Clock::time_point::max();
+  Clock::time_point deadline = kNone;
   for (;;) {
-    pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {quit_.get(), POLLIN, 0}};
-    const int rc = ::poll(fds, 2, deadline ? ms_until(*deadline) : -1);
+    pollfd fds[3] = {{signals_.get(), POLLIN, 0}, {quit_.get(), POLLIN, 0}, {drain_.get(), POLLIN, 0}};
+    const int rc = ::poll(fds, 3, deadline == kNone ? -1 : ms_until(deadline));
     if (rc < 0) {
       if (errno == EINTR) {
         continue;
@@ -119,12 +129,23 @@ void ShutdownSignals::watch() {
     if (rc == 0) {
       if (received == 1) {
         log(LogLevel::warn, "drain deadline passed; closing what remains");
-        deadline.reset();
+        deadline = kNone;
         actions_.drain_expired();
         continue;
       }
       log(LogLevel::error, "forced stop did not finish in time; exiting now");
       std::_Exit(128 + forced_by_);
+    }
+    if ((fds[2].revents & POLLIN) != 0) {
+      std::uint64_t count = 0;
+      if (::read(drain_.get(), &count, sizeof count) == static_cast<ssize_t>(sizeof count) && received == 0) {
+        // The new process serves: this one drains as on a first SIGTERM.
+        received = 1;
+        log(LogLevel::info, "draining after the upgrade (at most " + format_seconds(actions_.drain_timeout) +
+                                " s; SIGTERM to stop at once)");
+        deadline = Clock::now() + actions_.drain_timeout;
+        actions_.drain(0);
+      }
     }
     if ((fds[0].revents & POLLIN) == 0) {
       continue;
@@ -140,6 +161,19 @@ void ShutdownSignals::watch() {
         actions_.reopen_logs();
       } else {
         log(LogLevel::info, "SIGUSR1 received: no log to reopen");
+      }
+      continue;
+    }
+    if (signo == SIGUSR2) {
+      if (actions_.upgrade) {
+        const int drain_fd = drain_.get();
+        actions_.upgrade([drain_fd] {
+          const std::uint64_t one = 1;
+          // Written once per upgrade; the counter cannot overflow.
+          [[maybe_unused]] const ssize_t n = ::write(drain_fd, &one, sizeof one);
+        });
+      } else {
+        log(LogLevel::info, "SIGUSR2 received: no upgrade");
       }
       continue;
     }

@@ -1,6 +1,7 @@
 #pragma once
-// SIGINT/SIGTERM (stop), SIGHUP (reload) and SIGUSR1 (reopen logs) handling for the weft program (DESIGN.md,
-// Shutdown). Signal handling lives here and only here: the library never touches signals.
+// SIGINT/SIGTERM (stop), SIGHUP (reload), SIGUSR1 (reopen logs) and SIGUSR2 (binary upgrade) handling for
+// the weft program (DESIGN.md, Shutdown). Signal handling lives here and only here: the library never touches
+// signals.
 //
 // No work happens in a signal handler: the signals stay blocked in every
 // thread and one dedicated thread reads them from a signalfd.
@@ -11,15 +12,16 @@
 
 namespace weft::app {
 
-/// Blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in the calling thread, so every thread created afterwards
-/// inherits the mask and only a signalfd sees them, and ignores SIGPIPE (a peer that
-/// closes early must not kill the process). Call first in main, before any thread
-/// exists. Throws std::system_error.
+/// Blocks SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 in the calling thread, so every thread created
+/// afterwards inherits the mask and only a signalfd sees them, and ignores SIGPIPE (a peer that closes early
+/// must not kill the process). Call first in main, before any thread exists. Throws std::system_error.
 void block_shutdown_signals();
 
-/// A thread that turns SIGINT/SIGTERM (and SIGHUP: `reload()`, SIGUSR1: `reopen_logs()`) into calls:
+/// A thread that turns SIGINT/SIGTERM (and SIGHUP: `reload()`, SIGUSR1: `reopen_logs()`, SIGUSR2:
+/// `upgrade()`) into calls:
 ///  * first signal: `drain(signo)` (Server::stop()), and after `drain_timeout` still
-///    running, `drain_expired()` once;
+///    running, `drain_expired()` once; a drain asked for by `upgrade`'s callback counts as the first
+///    signal (`drain(0)`);
 ///  * second signal: `force(signo)` (Server::stop_now()); if the process is still
 ///    running kForcedExitGrace later, or on a third signal, it ends with
 ///    std::_Exit(128 + signo) without waiting for anything.
@@ -37,6 +39,9 @@ class ShutdownSignals {
     /// SIGUSR1 (any number of times, also while draining): logrotate renamed the logs; null:
     /// logged and ignored.
     std::function<void()> reopen_logs;
+    /// SIGUSR2 (any number of times): start a binary upgrade; the argument, callable once from any
+    /// thread, begins the drain when the new process has taken over. Null: logged and ignored.
+    std::function<void(std::function<void()> drain)> upgrade;
     std::chrono::milliseconds drain_timeout{0};
   };
 
@@ -73,8 +78,9 @@ class ShutdownSignals {
   void watch();
 
   Actions actions_;
-  Fd signals_;         // signalfd for SIGINT, SIGTERM, SIGHUP and SIGUSR1
+  Fd signals_;         // signalfd for SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2
   Fd quit_;            // eventfd: close() wakes the thread through it
+  Fd drain_;           // eventfd: upgrade's callback asks for the drain through it
   int forced_by_ = 0;  // written by the thread, read after join
   std::thread thread_;
 };

@@ -39,7 +39,7 @@ struct Config {
   /// non-blocking, serves them in the main protocol (HTTPS with `tls`), and never closes them: they
   /// stay the caller's (each loop closes only its own duplicate when it stops listening).
   /// start() throws std::invalid_argument naming a descriptor that is not such a socket.
-  /// Empty = bind `bind`:`port`. `http_redirect_port` is still bound on `bind`.
+  /// Empty = bind `bind`:`port`. `http_redirect_port` is bound on `bind` (or see http_redirect_fds).
   std::vector<int> listen_fds;
   /// Event-loop threads, each with its own epoll and SO_REUSEPORT listener (or its duplicate of
   /// each of `listen_fds`); 0 = CPU count.
@@ -80,6 +80,10 @@ struct Config {
   /// every request there with 308 to the same host and target over HTTPS. nullopt = no such
   /// listener. nginx: a `return 308 https://$host$request_uri;` server.
   std::optional<std::uint16_t> http_redirect_port;
+  /// Sockets already listening for `http_redirect_port`, served instead of binding it (as
+  /// `listen_fds` are for `port`; a process handing its sockets to its successor, see
+  /// Server::duplicate_listeners()). Needs `http_redirect_port`. Empty = bind it.
+  std::vector<int> http_redirect_fds;
   /// With tls: Strict-Transport-Security max-age (seconds) on every HTTPS answer; nullopt = none.
   std::optional<std::uint32_t> hsts_seconds;
 

@@ -31,6 +31,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "weft/config.hpp"
 #include "weft/reply.hpp"
@@ -157,6 +158,17 @@ class Server {
   /// std::system_error naming the file when it cannot be opened (lines keep going to the old one).
   /// Nothing to do for stdout, without an access log, or before listen(). Any thread, any time.
   void reopen_access_log();
+  /// Listening sockets as another process needs them to take over this server's ports without
+  /// closing them (a binary upgrade): close-on-exec duplicates, owned by the caller, of every
+  /// main listener (one per loop when the server bound them, one per Config::listen_fds) in
+  /// `main`, and of the http_redirect_port listeners in `redirect`. Both empty before listen()
+  /// and once stop() or stop_now() was called (the sockets are closing then: a successor would
+  /// inherit connections nobody accepts). Throws std::system_error when a dup fails. Any thread.
+  struct Listeners {
+    std::vector<int> main;
+    std::vector<int> redirect;
+  };
+  [[nodiscard]] Listeners duplicate_listeners() const;
   /// The configuration in force (loops resolved to a number).
   [[nodiscard]] const Config& config() const noexcept;
 

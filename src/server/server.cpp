@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -60,6 +61,8 @@ Config validated(Config c) {
           "http_redirect_port must differ from port");
   require(c.tls.ticket_key_lifetime.count() > 0, "tls.ticket_key_lifetime must be > 0");
   for (const int fd : c.listen_fds) require(fd >= 0, "listen_fds holds a negative descriptor");
+  require(c.http_redirect_fds.empty() || c.http_redirect_port, "http_redirect_fds needs http_redirect_port");
+  for (const int fd : c.http_redirect_fds) require(fd >= 0, "http_redirect_fds holds a negative descriptor");
   if (c.loops == 0)
     c.loops = std::min<std::size_t>(kMaxLoops, std::max(1u, std::thread::hardware_concurrency()));
   return c;
@@ -143,6 +146,8 @@ class Server::Impl {
     shared_->tls.store(tls_);
     shared_->https_port = port_.load(std::memory_order_relaxed);
     shared_->on_exit_after = [this] {
+      std::lock_guard guard(mutex_);
+      handover_ = {};
       for (auto& loop : loops_) loop->request_mode(http::HostMode::kFinishing);
     };
     for (auto& listeners : listeners_)
@@ -187,13 +192,40 @@ class Server::Impl {
   void stop() noexcept {
     std::lock_guard lock(mutex_);
     stop_requested_ = true;
+    handover_ = {};
     for (auto& loop : loops_) loop->request_mode(http::HostMode::kDraining);
   }
 
   void stop_now() noexcept {
     std::lock_guard lock(mutex_);
     stop_requested_ = true;
+    handover_ = {};
     for (auto& loop : loops_) loop->request_stop_now();
+  }
+
+  [[nodiscard]] Server::Listeners duplicate_listeners() const {
+    Server::Listeners out;
+    std::lock_guard lock(mutex_);
+    if (!handover_.open) return out;
+    const auto raw = [](const std::vector<net::UniqueFd>& fds) {
+      std::vector<int> numbers;
+      numbers.reserve(fds.size());
+      for (const auto& fd : fds) numbers.push_back(fd.get());
+      return numbers;
+    };
+    // Handed-over sockets are the caller's and stay open; those the server bound, its copies.
+    const std::vector<int> main = config_.listen_fds.empty() ? raw(handover_.main) : config_.listen_fds;
+    const std::vector<int> redirect =
+        config_.http_redirect_fds.empty() ? raw(handover_.redirect) : config_.http_redirect_fds;
+    try {
+      for (const int fd : main) out.main.push_back(net::duplicate(fd).release());
+      for (const int fd : redirect) out.redirect.push_back(net::duplicate(fd).release());
+    } catch (...) {
+      for (const int fd : out.main) ::close(fd);
+      for (const int fd : out.redirect) ::close(fd);
+      throw;
+    }
+    return out;
   }
 
   void check_not_started() const {
@@ -230,7 +262,13 @@ class Server::Impl {
       }
     }
     std::uint16_t redirect_port = 0;
-    if (config_.http_redirect_port) {
+    if (!config_.http_redirect_fds.empty()) {
+      for (const int fd : config_.http_redirect_fds) net::prepare_inherited_listener(fd);
+      redirect_port = net::local_port(config_.http_redirect_fds.front());
+      for (auto& set : sets) {
+        for (const int fd : config_.http_redirect_fds) set.push_back({net::duplicate(fd), true, true});
+      }
+    } else if (config_.http_redirect_port) {
       const net::Endpoint first = net::parse_endpoint(config_.bind, *config_.http_redirect_port);
       sets[0].push_back({net::listen_tcp(first, kListenBacklog), true});
       redirect_port = net::local_port(sets[0].back().fd.get());
@@ -239,6 +277,17 @@ class Server::Impl {
         sets[i].push_back({net::listen_tcp(same, kListenBacklog), true});
     }
     sink_ = std::make_unique<server::AccessLogSink>(config_.access_log, config_.access_log_format);
+    // A copy of each socket the server bound, so that duplicate_listeners() never races with a
+    // loop closing its own descriptor; closed when the drain begins.
+    Handover handover;
+    handover.open = true;
+    if (config_.listen_fds.empty()) {
+      for (const auto& set : sets) handover.main.push_back(net::duplicate(set.front().fd.get()));
+    }
+    if (config_.http_redirect_fds.empty() && config_.http_redirect_port) {
+      for (const auto& set : sets) handover.redirect.push_back(net::duplicate(set.back().fd.get()));
+    }
+    handover_ = std::move(handover);
     listeners_ = std::move(sets);
     port_.store(port, std::memory_order_release);
     redirect_port_.store(redirect_port, std::memory_order_release);
@@ -247,12 +296,18 @@ class Server::Impl {
 
   std::shared_ptr<tls::TicketKeys> ticket_keys_;   // shared by every reload's contexts
   std::shared_ptr<const tls::ServerContext> tls_;  // the latest loaded (guarded by mutex_)
-  // Guards listening_, started_, stop_requested_, listeners_, loops_ (the vector), threads_.
-  std::mutex mutex_;
+  // Guards listening_, started_, stop_requested_, listeners_, handover_, loops_ (the vector), threads_.
+  mutable std::mutex mutex_;
   bool listening_ = false;
   bool started_ = false;
   bool stop_requested_ = false;
   std::unique_ptr<server::AccessLogSink> sink_;
+  struct Handover {
+    bool open = false;  // duplicate_listeners() gives sockets
+    std::vector<net::UniqueFd> main;
+    std::vector<net::UniqueFd> redirect;
+  };
+  Handover handover_;  // from listen() until the drain begins (guarded by mutex_)
   std::vector<std::vector<server::ListenerFd>> listeners_;  // per loop, from listen() to start()
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<server::ServerShared> shared_;
@@ -311,6 +366,7 @@ std::uint16_t Server::redirect_port() const noexcept {
 }
 void Server::reload_tls() { impl_->reload_tls(); }
 void Server::reopen_access_log() { impl_->reopen_access_log(); }
+Server::Listeners Server::duplicate_listeners() const { return impl_->duplicate_listeners(); }
 const Config& Server::config() const noexcept { return impl_->config_; }
 
 }  // namespace weft

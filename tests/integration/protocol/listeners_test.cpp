@@ -1,5 +1,6 @@
-// Server::listen() before start() (bound, not serving yet) and Config::listen_fds (sockets handed
-// over by a supervisor, shared by every loop), in process.
+// Server::listen() before start() (bound, not serving yet), Config::listen_fds (sockets handed
+// over by a supervisor, shared by every loop) and Server::duplicate_listeners() (the sockets a
+// successor takes over), in process.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -126,6 +127,52 @@ TEST(AdoptedListener, ADescriptorThatIsNotAListeningTcpSocketIsNamed) {
   Config negative = test_config();
   negative.listen_fds = {-1};
   EXPECT_THROW(Server{negative}, std::invalid_argument);
+}
+
+TEST(HandOver, DuplicatesEveryListenerForASuccessorUntilTheDrain) {
+  Config config = test_config();
+  config.loops = 3;
+  Server old_server(config);
+  add_hello(old_server);
+  EXPECT_TRUE(old_server.duplicate_listeners().main.empty()) << "sockets before listen()";
+  old_server.start();
+  const Server::Listeners copies = old_server.duplicate_listeners();
+  std::vector<Fd> owned;
+  for (const int fd : copies.main) owned.emplace_back(fd);
+  // One SO_REUSEPORT socket per loop, each with its own accept queue: all of them, or the
+  // connections waiting in one that closes would be reset.
+  ASSERT_EQ(copies.main.size(), 3U);
+  EXPECT_TRUE(copies.redirect.empty());
+  for (const int fd : copies.main) {
+    EXPECT_EQ(port_of(fd), old_server.port());
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "a copy that any exec would leak";
+  }
+
+  // The successor serves the same port from the copies; the old server drains and stops.
+  Config next = test_config();
+  next.loops = 2;
+  next.listen_fds = copies.main;
+  Server new_server(next);
+  add_hello(new_server);
+  new_server.start();
+  EXPECT_EQ(new_server.port(), old_server.port());
+  old_server.stop();
+  EXPECT_TRUE(old_server.duplicate_listeners().main.empty()) << "sockets handed out while draining";
+  old_server.wait();
+  for (int i = 0; i < 20; ++i) {
+    const auto response = get(new_server.port(), "/hello");
+    ASSERT_TRUE(response) << "request " << i << " after the old server stopped";
+    EXPECT_EQ(response->status, 200);
+  }
+  new_server.stop();
+  new_server.wait();
+}
+
+TEST(HandOver, RedirectDescriptorsNeedARedirectPort) {
+  Fd socket = loopback_socket(true);
+  Config config = test_config();
+  config.http_redirect_fds = {socket.get()};
+  EXPECT_THROW(Server{config}, std::invalid_argument);
 }
 
 }  // namespace
