@@ -308,7 +308,7 @@ std::variant<Plan, std::vector<std::string>> load_config(const std::string& path
     if (name == "listen" || name == "site") {
       const auto* array = node.as_array();
       if (array == nullptr || !array->is_array_of_tables()) {
-        in.error(node.source(), name + ": expected [[" + name + "]] tables");
+        in.error(node.source(), name + ": expected [[" + std::string(name).append("]] tables"));
       } else {
         (name == "listen" ? listen : sites) = array;
       }
@@ -336,7 +336,8 @@ std::variant<Plan, std::vector<std::string>> load_config(const std::string& path
     } else if (flag->second == FlagKey::Kind::kList) {
       const auto list = in.strings(name, node);
       if (!list) continue;
-      for (const std::string& value : *list) entry.args.push_back("--" + name + "=" + value);
+      for (const std::string& value : *list)
+        entry.args.push_back(std::string("--").append(name).append("=").append(value));
     } else {
       const auto value = in.scalar(name, node);
       if (!value) continue;

@@ -132,6 +132,7 @@ class Server::Impl {
     hosts_ = table;
     if (shared_) {
       shared_->hosts.store(std::move(table), std::memory_order_release);
+      shared_->hosts_generation.fetch_add(1, std::memory_order_release);
       shared_->use_hosts.store(true, std::memory_order_release);
     }
   }
@@ -228,6 +229,7 @@ class Server::Impl {
     shared_ = std::make_unique<server::ServerShared>(config_, site_, *pool_, *sink_);
     shared_->tls.store(tls_);
     shared_->hosts.store(hosts_);
+    shared_->hosts_generation.store(1);
     shared_->use_hosts.store(hosts_ != nullptr);
     shared_->https_port = port_.load(std::memory_order_relaxed);
     shared_->on_exit_after = [this] {

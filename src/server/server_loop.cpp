@@ -229,8 +229,12 @@ void ServerLoop::close_all() {
 
 http::Route ServerLoop::route(const http::RequestHead& head, std::string_view path) {
   if (shared_.use_hosts.load(std::memory_order_relaxed)) {
-    const std::shared_ptr<const VirtualHosts> hosts = shared_.hosts.load(std::memory_order_acquire);
-    return hosts->route(head, path, hosts);
+    const std::uint64_t generation = shared_.hosts_generation.load(std::memory_order_acquire);
+    if (generation != hosts_generation_) {
+      hosts_ = shared_.hosts.load(std::memory_order_acquire);
+      hosts_generation_ = generation;
+    }
+    return hosts_->route(head, path, hosts_);
   }
   return shared_.site.route(head, path);
 }

@@ -42,6 +42,9 @@ struct ServerShared {
   /// replaces the table while routes taken from the old one keep it alive.
   std::atomic<std::shared_ptr<const VirtualHosts>> hosts;
   std::atomic<bool> use_hosts{false};
+  /// Incremented after each store to `hosts`: a loop reloads its copy only when it changed
+  /// (an atomic<shared_ptr> load per request costs a lock and two reference counts).
+  std::atomic<std::uint64_t> hosts_generation{0};
   /// The HTTPS port that redirect listeners send clients to.
   std::uint16_t https_port = 0;
   std::atomic<std::size_t> open_connections{0};
@@ -139,6 +142,9 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
   std::unordered_map<std::uint64_t, std::unique_ptr<http::Connection>> connections_;
   std::vector<std::unique_ptr<http::Connection>> graveyard_;  // closed during this iteration
   AccessLogBuffer log_;
+  // This loop's copy of ServerShared::hosts, as of hosts_generation_.
+  std::shared_ptr<const VirtualHosts> hosts_;
+  std::uint64_t hosts_generation_ = 0;
 };
 
 }  // namespace weft::server

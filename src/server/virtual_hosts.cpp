@@ -71,9 +71,11 @@ VirtualHosts::VirtualHosts(std::vector<SiteConfig> sites, std::string_view serve
   if (sites.empty()) throw std::invalid_argument("weft::Server::sites: no site given");
   for (std::size_t i = 0; i < sites.size(); ++i) {
     SiteConfig& config = sites[i];
-    const std::string which = "weft::Server::sites: site " + std::to_string(i + 1) +
-                              (config.hosts.empty() ? std::string() : " (" + config.hosts.front() + ")");
-    const auto fail = [&which](const std::string& what) { throw std::invalid_argument(which + ": " + what); };
+    std::string which = "weft::Server::sites: site " + std::to_string(i + 1);
+    if (!config.hosts.empty()) which.append(" (").append(config.hosts.front()).append(")");
+    const auto fail = [&which](const std::string& what) {
+      throw std::invalid_argument(std::string(which).append(": ").append(what));
+    };
     if (i > 0 && config.hosts.empty())
       fail("hosts is empty (only the first site, the default, may have none)");
     for (const std::string& given : config.hosts) {
