@@ -3,7 +3,7 @@
 #
 # WEFT_INSTALL_SYSTEM_FILES adds what only a system-wide package installs, at absolute paths that
 # no --prefix moves: the systemd units in /lib/systemd/system (where Debian 12 packages put them),
-# /etc/default/weft and /etc/logrotate.d/weft, and the Debian copyright and changelog. Off by
+# /etc/default/weft, /etc/logrotate.d/weft, /etc/weft/weft.toml, and the Debian copyright and changelog. Off by
 # default, so that `cmake --install --prefix DIR` stays inside DIR.
 option(WEFT_INSTALL_SYSTEM_FILES "Install the systemd units and /etc files (for the Debian package)" OFF)
 
@@ -11,6 +11,10 @@ if(WEFT_INSTALL_SYSTEM_FILES)
   install(FILES packaging/weft.service packaging/weft.socket DESTINATION /lib/systemd/system)
   install(FILES packaging/weft.default DESTINATION /etc/default RENAME weft)
   install(FILES packaging/weft.logrotate DESTINATION /etc/logrotate.d RENAME weft)
+  # The example configuration file, and the document root its first site serves.
+  install(FILES packaging/weft.toml DESTINATION /etc/weft)
+  install(FILES site/hello.html DESTINATION ${CMAKE_INSTALL_DATADIR}/weft/www RENAME index.html)
+  install(FILES site/404.html DESTINATION ${CMAKE_INSTALL_DATADIR}/weft/www)
   configure_file(packaging/changelog.in ${CMAKE_CURRENT_BINARY_DIR}/changelog @ONLY)
   add_custom_command(
     OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/changelog.gz

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -127,8 +128,20 @@ Without ROOT weft serves the built-in site:
 Signals: SIGINT or SIGTERM drains gracefully (listeners close, in-flight requests finish,
   idle keep-alive connections answer one more request within --drain-idle-grace, all at most
   --shutdown-timeout), then exit 0. A second signal during the drain stops at once.
-  SIGHUP reloads the TLS certificates and keys. SIGUSR1 reopens the --access-log file (after
-  logrotate renamed it).
+  SIGHUP reloads the TLS certificates and keys, and with --config the file's sites. SIGUSR1
+  reopens the --access-log file (after logrotate renamed it).
+
+Config file (--config FILE, TOML; --check-config FILE checks it): every flag is a key named
+  like its long form (port = 8080, max-connections = 5000, spa = true, tls-cert = [...]), and
+  root = "DIR" is ROOT. Flags on the command line override the file. Then:
+  [[listen]]   bind, port, tls-cert, tls-key: one listener each (the first replaces bind/port)
+  [[site]]     hosts = ["example.com", "*.example.com"], root, no-listing, hidden, spa,
+               follow-symlinks-outside, cache-control: one virtual host each, chosen by Host
+               (the first is the default); [[site.headers]] prefix = "/", fields = {NAME = "VALUE"}
+               adds header fields; [[site.redirect]] path = "/old", to = "URL", status = 301
+  SIGHUP re-reads the file: the sites switch for new requests, [[listen]] tables after the
+  first open or close; the first listener and the other keys need a restart. A file that fails
+  to load leaves the one in force.
 
 Under systemd: sockets passed by socket activation (LISTEN_FDS) are served instead of
   --bind/--port; with NOTIFY_SOCKET (Type=notify) weft reports READY=1 once it serves,
@@ -140,9 +153,20 @@ Exit status: 0 stopped normally (signal, --exit-after) or --help/--version;
   128+N forced stop by a second signal N (130 for SIGINT, 143 for SIGTERM).
 )";
 
-}  // namespace
-
-std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv, bool stdout_is_terminal) {
+// The parser; `error` null: usage errors are printed (with a hint), else stored there.
+// `cross_checks` false: each value alone (a configuration-file key), not whether the flags go
+// together.
+std::variant<Options, Exit> parse(int argc, const char* const* argv, bool stdout_is_terminal,
+                                  std::string* error, std::vector<FlagKey>* keys = nullptr,
+                                  bool cross_checks = true) {
+  const auto usage = [error](const std::string& message) -> std::variant<Options, Exit> {
+    if (error != nullptr) {
+      *error = message;
+    } else {
+      std::fprintf(stderr, "weft: %s\n", message.c_str());
+    }
+    return Exit{kExitUsage};
+  };
   Options options;
   Config& config = options.config;
   const Config defaults;
@@ -153,6 +177,15 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
   app.get_formatter()->column_width(40);
 
   app.add_option("ROOT", options.root, "Directory to serve; without it, the built-in site")->type_name("DIR");
+
+  // ---- configuration file ----
+  app.add_option("--config", options.config_file,
+                 "Read the settings from this TOML file (see below); flags given too override it")
+      ->type_name("FILE");
+  std::string check_file;
+  app.add_option("--check-config", check_file,
+                 "Check this TOML file (types, keys, roots, certificates, ports), exit 0 or 2")
+      ->type_name("FILE");
 
   // ---- listening and threads ----
   app.add_option("-b,--bind", config.bind, "Address to listen on (IPv4 or IPv6 literal)")
@@ -327,16 +360,36 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
     std::printf("%s\n", e.what());
     return Exit{kExitOk};
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "weft: %s (try 'weft --help')\n", e.what());
-    return Exit{kExitUsage};
+    return usage(error != nullptr ? std::string(e.what()) : std::string(e.what()) + " (try 'weft --help')");
+  }
+  if (keys != nullptr) {
+    for (const CLI::Option* option : app.get_options()) {
+      if (option->get_lnames().empty()) continue;
+      const std::string& name = option->get_lnames().front();
+      if (name == "help" || name == "help-all" || name == "version" || name == "config" ||
+          name == "check-config")
+        continue;
+      const FlagKey::Kind kind = option->get_expected_max() == 0  ? FlagKey::Kind::kFlag
+                                 : option->get_expected_max() > 1 ? FlagKey::Kind::kList
+                                                                  : FlagKey::Kind::kValue;
+      keys->push_back({name, kind});
+    }
+  }
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->count() == 0) continue;
+    options.given.push_back(option->get_lnames().empty() ? option->get_name() : option->get_lnames().front());
+  }
+  if (!check_file.empty()) {
+    if (!options.config_file.empty()) return usage("--config and --check-config do not go together");
+    options.config_file = check_file;
+    options.check_only = true;
   }
 
-  if (tls_certs.size() != tls_keys.size()) {
-    std::fprintf(stderr, "weft: --tls-cert and --tls-key come in pairs (got %zu certificates, %zu keys)\n",
-                 tls_certs.size(), tls_keys.size());
-    return Exit{kExitUsage};
+  if (cross_checks && tls_certs.size() != tls_keys.size()) {
+    return usage("--tls-cert and --tls-key come in pairs (got " + std::to_string(tls_certs.size()) +
+                 " certificates, " + std::to_string(tls_keys.size()) + " keys)");
   }
-  for (std::size_t i = 0; i < tls_certs.size(); ++i) {
+  for (std::size_t i = 0; i < std::min(tls_certs.size(), tls_keys.size()); ++i) {
     TlsCertificate pair;
     pair.cert_file = tls_certs[i];
     pair.key_file = tls_keys[i];
@@ -347,14 +400,12 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
        {std::pair{!config.tls.client_ca_file.empty(), "--tls-client-ca"},
         std::pair{config.tls.client_cert_optional, "--tls-client-optional"},
         std::pair{redirect_port.has_value(), "--http-redirect"}, std::pair{hsts.has_value(), "--hsts"}}) {
-    if (given && !https) {
-      std::fprintf(stderr, "weft: %s needs --tls-cert and --tls-key\n", flag);
-      return Exit{kExitUsage};
+    if (cross_checks && given && !https) {
+      return usage(std::string(flag) + " needs --tls-cert and --tls-key");
     }
   }
-  if (config.tls.client_cert_optional && config.tls.client_ca_file.empty()) {
-    std::fputs("weft: --tls-client-optional needs --tls-client-ca\n", stderr);
-    return Exit{kExitUsage};
+  if (cross_checks && config.tls.client_cert_optional && config.tls.client_ca_file.empty()) {
+    return usage("--tls-client-optional needs --tls-client-ca");
   }
   config.http_redirect_port = redirect_port;
   config.hsts_seconds = hsts;
@@ -371,8 +422,7 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
   } else if (*access_log == "off") {
     config.access_log.clear();
   } else if (access_log->empty()) {
-    std::fputs("weft: --access-log: expected '-', a file path or 'off', got ''\n", stderr);
-    return Exit{kExitUsage};
+    return usage("--access-log: expected '-', a file path or 'off', got ''");
   } else {
     config.access_log = *access_log;
   }
@@ -381,6 +431,28 @@ std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv
                                                                : AccessLogFormat::clf;
   options.log_level = parse_log_level(log_level).value_or(LogLevel::info);
   return options;
+}
+
+}  // namespace
+
+std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv, bool stdout_is_terminal) {
+  return parse(argc, argv, stdout_is_terminal, nullptr);
+}
+
+std::variant<Options, Exit> parse_arguments(const std::vector<std::string>& args, bool stdout_is_terminal,
+                                            std::string& error, bool cross_checks) {
+  std::vector<const char*> argv;
+  argv.reserve(args.size());
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  return parse(static_cast<int>(argv.size()), argv.data(), stdout_is_terminal, &error, nullptr, cross_checks);
+}
+
+std::vector<FlagKey> flag_keys() {
+  std::vector<FlagKey> keys;
+  std::string error;
+  const char* const argv[] = {"weft"};
+  (void)parse(1, argv, false, &error, &keys);
+  return keys;
 }
 
 }  // namespace weft::app

@@ -2,8 +2,10 @@
 // The weft command line (weft --help, README): argv -> weft::Config plus the
 // options that belong to the program rather than to the library.
 
+#include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "weft/config.hpp"
 #include "weft/log.hpp"
@@ -30,6 +32,22 @@ struct Options {
   LogLevel log_level = LogLevel::info;
   /// --user NAME[:GROUP]: who to become once the listeners are bound; empty = stay as started.
   std::string user;
+  /// --config FILE (or --check-config FILE, with check_only): the TOML file (config_file.hpp).
+  std::string config_file;
+  bool check_only = false;
+  /// The long names (without "--") of the flags on the command line, "ROOT" for the directory.
+  std::vector<std::string> given;
+};
+
+/// A command-line flag as a configuration-file key (its long name).
+struct FlagKey {
+  enum class Kind : std::uint8_t {
+    kFlag,   ///< on/off: a boolean in the file
+    kValue,  ///< one value: a string or a number
+    kList,   ///< may repeat (--tls-cert): a string or an array of strings
+  };
+  std::string name;
+  Kind kind = Kind::kValue;
 };
 
 /// The command line asked for no server: --help, --version, or a usage error.
@@ -42,5 +60,16 @@ struct Exit {
 /// off otherwise). Never throws for a bad command line: that is an Exit{kExitUsage}.
 [[nodiscard]] std::variant<Options, Exit> parse_command_line(int argc, const char* const* argv,
                                                              bool stdout_is_terminal);
+
+/// The same for `args` (args[0] is the program's name), silently: a usage error's message (without
+/// the "weft: " prefix) goes to `error`. --help and --version still print. `cross_checks` false
+/// checks each value alone, not whether the flags go together (--hsts without --tls-cert).
+[[nodiscard]] std::variant<Options, Exit> parse_arguments(const std::vector<std::string>& args,
+                                                          bool stdout_is_terminal, std::string& error,
+                                                          bool cross_checks = true);
+
+/// Every flag that has a configuration-file key: all but --help, --version, --config and
+/// --check-config.
+[[nodiscard]] std::vector<FlagKey> flag_keys();
 
 }  // namespace weft::app

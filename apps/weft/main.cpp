@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -24,6 +23,7 @@
 
 #include "builtin_site.hpp"
 #include "cli.hpp"
+#include "config_file.hpp"
 #include "demo_streams.hpp"
 #include "privileges.hpp"
 #include "shutdown_signals.hpp"
@@ -81,23 +81,121 @@ std::string socket_name(const weft::app::InheritedSockets& sockets, std::size_t 
 
 const char* plural(std::size_t n, const char* one, const char* many) { return n == 1 ? one : many; }
 
-// Empty when `root` is a directory weft can serve; otherwise the line to print.
-std::string check_root(const std::string& root) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(root, ec);
-  if (status.type() == std::filesystem::file_type::not_found) {
-    return "ROOT '" + root + "' does not exist";
+// "weft: FILE:LINE:COL: message" lines of a configuration file that does not load.
+void print_errors(const std::vector<std::string>& errors) {
+  for (const std::string& e : errors) std::fprintf(stderr, "weft: %s\n", e.c_str());
+}
+
+// The main listener of a plan (the first [[listen]] and --http-redirect), and the others, to
+// tell what a reload changed.
+std::string main_listener_of(const weft::app::Plan& plan) {
+  std::string out = plan.options.config.bind + ":" + std::to_string(plan.options.config.port);
+  for (const auto& c : plan.options.config.tls.certificates) out += " " + c.cert_file + " " + c.key_file;
+  if (plan.options.config.http_redirect_port)
+    out += " r" + std::to_string(*plan.options.config.http_redirect_port);
+  return out;
+}
+std::string other_listeners_of(const weft::app::Plan& plan) {
+  std::string out;
+  for (const auto& l : plan.listeners) {
+    out += "|" + l.bind + ":" + std::to_string(l.port);
+    for (const auto& c : l.tls.certificates) out += " " + c.cert_file + " " + c.key_file;
   }
-  if (ec) {
-    return "ROOT '" + root + "': " + ec.message();
+  return out;
+}
+
+// --check-config: what the file and the library accept, without binding anything.
+int check_config(const weft::app::Plan& plan) {
+  const std::string& file = plan.options.config_file;
+  const std::string first = plan.listener_where.empty() ? file : plan.listener_where.front();
+  std::optional<weft::Server> server;
+  try {
+    server.emplace(plan.options.config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weft: %s: %s\n", first.c_str(), e.what());
+    return kExitUsage;
   }
-  if (status.type() != std::filesystem::file_type::directory) {
-    return "ROOT '" + root + "' is not a directory";
+  int status = kExitOk;
+  for (std::size_t i = 0; i < plan.listeners.size(); ++i) {
+    try {
+      (void)server->listener(plan.listeners[i]);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "weft: %s: %s\n", plan.listener_where[i + 1].c_str(), e.what());
+      status = kExitUsage;
+    }
   }
-  if (::access(root.c_str(), R_OK | X_OK) != 0) {
-    return "ROOT '" + root + "' is not readable";
+  if (!plan.sites.empty()) {
+    try {
+      server->sites(plan.sites);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "weft: %s: %s\n", file.c_str(), e.what());
+      status = kExitUsage;
+    }
   }
-  return {};
+  if (!plan.options.user.empty()) {
+    const auto identity = weft::app::resolve_identity(plan.options.user);
+    if (const auto* problem = std::get_if<std::string>(&identity)) {
+      std::fprintf(stderr, "weft: %s: user: %s\n", file.c_str(), problem->c_str());
+      status = kExitUsage;
+    }
+  }
+  if (status == kExitOk) std::printf("weft: %s: configuration OK\n", file.c_str());
+  return status;
+}
+
+// SIGHUP with --config: the file again. Its sites and every certificate replace those in force,
+// then the listeners after the first open and close as the file says; when anything fails, what
+// it concerns stays as it was and one line says why.
+void reload_config(weft::Server& server, weft::app::Plan& running,
+                   const std::vector<std::string>& command_line, const weft::app::Options& cli, bool tty) {
+  const std::string file = running.options.config_file;
+  const std::string kept = "SIGHUP received: " + file + " not reloaded, keeping the configuration in force: ";
+  auto loaded = weft::app::load_config(file, command_line, cli, tty);
+  if (const auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
+    const std::size_t more = errors->size() - 1;
+    weft::log(weft::LogLevel::error,
+              kept + errors->front() + (more > 0 ? " (and " + std::to_string(more) + " more)" : ""));
+    return;
+  }
+  auto& fresh = std::get<weft::app::Plan>(loaded);
+  if (fresh.sites.empty() && !running.sites.empty()) {
+    weft::log(weft::LogLevel::error, kept + "it has no site any more (the built-in site needs a restart)");
+    return;
+  }
+  try {
+    const bool https = !running.options.config.tls.certificates.empty() ||
+                       std::any_of(running.listeners.begin(), running.listeners.end(),
+                                   [](const weft::ListenerConfig& l) { return !l.tls.certificates.empty(); });
+    if (https) server.reload_tls();
+    if (!fresh.sites.empty()) server.sites(fresh.sites);
+  } catch (const std::exception& e) {
+    weft::log(weft::LogLevel::error, kept + e.what());
+    return;
+  }
+  running.sites = fresh.sites;
+  weft::log(weft::LogLevel::info, "SIGHUP received: " + file + " reloaded (" +
+                                      std::to_string(fresh.sites.size()) +
+                                      (fresh.sites.size() == 1 ? " site)" : " sites)"));
+  if (main_listener_of(fresh) != main_listener_of(running)) {
+    weft::log(weft::LogLevel::warn, "SIGHUP: the first [[listen]] of " + file +
+                                        " (or --http-redirect) changed; it stays as it is until a restart");
+  }
+  if (other_listeners_of(fresh) == other_listeners_of(running)) return;
+  try {
+    server.listeners(fresh.listeners);
+  } catch (const std::exception& e) {
+    weft::log(weft::LogLevel::error, "SIGHUP: the listeners of " + file + " stay as they were: " + e.what());
+    return;
+  }
+  running.listeners = fresh.listeners;
+  std::string now = "SIGHUP: listening on " +
+                    std::string(server.config().tls.certificates.empty() ? "http" : "https") + "://" +
+                    host_port(running.options.config.bind, server.port()) + "/";
+  for (std::size_t i = 0; i < running.listeners.size(); ++i) {
+    now += std::string(", ") + (running.listeners[i].tls.certificates.empty() ? "http" : "https") + "://" +
+           host_port(running.listeners[i].bind, server.listener_port(i)) + "/";
+  }
+  weft::log(weft::LogLevel::info, now);
 }
 
 int run(int argc, char** argv) {
@@ -106,6 +204,21 @@ int run(int argc, char** argv) {
     return exit->code;
   }
   auto& options = std::get<weft::app::Options>(parsed);
+  // --config: the file's keys, then the command line over them (config_file.hpp).
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  const std::vector<std::string> command_line(argv + 1, argv + argc);
+  const weft::app::Options cli = options;
+  std::optional<weft::app::Plan> plan;
+  if (!options.config_file.empty()) {
+    auto loaded = weft::app::load_config(options.config_file, command_line, cli, tty);
+    if (const auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
+      print_errors(*errors);
+      return kExitUsage;
+    }
+    plan = std::move(std::get<weft::app::Plan>(loaded));
+    if (cli.check_only) return check_config(*plan);
+    options = plan->options;
+  }
   weft::set_log_level(options.log_level);
   const std::string self = weft::app::own_path(argv[0]);  // what SIGUSR2 starts again
 
@@ -131,8 +244,8 @@ int run(int argc, char** argv) {
   }
   const bool activated = !options.config.listen_fds.empty();
 
-  if (!options.root.empty()) {
-    if (const std::string problem = check_root(options.root); !problem.empty()) {
+  if (!plan && !options.root.empty()) {
+    if (const std::string problem = weft::app::check_root(options.root); !problem.empty()) {
       std::fprintf(stderr, "weft: %s\n", problem.c_str());
       return kExitUsage;
     }
@@ -162,7 +275,12 @@ int run(int argc, char** argv) {
   std::optional<weft::Server> server;
   try {
     server.emplace(options.config);
-    if (options.root.empty()) {
+    if (plan) {
+      for (const weft::ListenerConfig& listener : plan->listeners) (void)server->listener(listener);
+    }
+    if (plan && !plan->sites.empty()) {
+      server->sites(plan->sites);
+    } else if (options.root.empty()) {
       weft::app::add_builtin_site(*server, sleeper);
       weft::app::add_demo_streams(*server, timers);
     } else {
@@ -206,7 +324,11 @@ int run(int argc, char** argv) {
   }
 
   const weft::Config& running = server->config();
-  const std::string site = options.root.empty() ? "built-in site" : "serving " + options.root;
+  std::string site = options.root.empty() ? "built-in site" : "serving " + options.root;
+  if (plan && (plan->sites.size() > 1 || (plan->sites.size() == 1 && !plan->sites.front().hosts.empty()))) {
+    site = std::to_string(plan->sites.size()) + " " + plural(plan->sites.size(), "site", "sites") + " from " +
+           options.config_file;
+  }
   const bool https = !running.tls.certificates.empty();
   const char* scheme = https ? "https" : "http";
   const std::string first =
@@ -228,6 +350,13 @@ int run(int argc, char** argv) {
     const std::string source = handover.present() ? "socket from process " + std::to_string(::getppid())
                                                   : "socket from systemd" + socket_name(inherited, i);
     std::printf("weft also listening on %s://%s/ (%s)\n", scheme, address.c_str(), source.c_str());
+  }
+  if (plan) {
+    for (std::size_t i = 0; i < plan->listeners.size(); ++i) {
+      const bool tls = !plan->listeners[i].tls.certificates.empty();
+      std::printf("weft also listening on %s://%s/\n", tls ? "https" : "http",
+                  host_port(plan->listeners[i].bind, server->listener_port(i)).c_str());
+    }
   }
   if (running.http_redirect_port) {
     const std::string redirect = running.http_redirect_fds.empty()
@@ -256,11 +385,13 @@ int run(int argc, char** argv) {
             server->stop_now();
           },
       .reload =
-          [&server, &systemd, &listening, https] {
+          [&server, &systemd, &listening, &plan, &command_line, &cli, https, tty] {
             // systemd hears of every reload, even one with nothing to do: `systemctl reload`
             // then always sees the service go through "reloading" and back to "ready".
             systemd.reloading();
-            if (!https) {
+            if (plan) {
+              reload_config(*server, *plan, command_line, cli, tty);
+            } else if (!https) {
               weft::log(weft::LogLevel::info, "SIGHUP received: nothing to reload (no TLS certificates)");
             } else {
               try {

@@ -38,6 +38,7 @@
 #include "weft/request.hpp"
 #include "weft/response.hpp"
 #include "weft/static_options.hpp"
+#include "weft/virtual_hosts.hpp"
 
 namespace weft {
 
@@ -119,6 +120,30 @@ class Server {
   /// or `options` is invalid. Routes registered with route() win over it.
   Server& static_dir(std::string_view prefix, const std::string& directory, StaticOptions options = {});
 
+  /// Serves these virtual hosts (weft/virtual_hosts.hpp) instead of what route(), fixed(),
+  /// not_found() and static_dir() registered. Any thread, any time: after start(), requests
+  /// routed from then on use the new sites, while requests already routed finish with the sites
+  /// they started with (freed after the last of them). Throws std::invalid_argument naming the
+  /// site and the field (an unreadable root, a bad host name, header or redirect); the sites in
+  /// force stay then.
+  void sites(std::vector<SiteConfig> sites);
+
+  /// Adds a listening address with its own certificates (or none: cleartext), served like the
+  /// main one (each loop its own SO_REUSEPORT socket). Before listen(): std::logic_error after.
+  /// Loads the certificates now: throws std::invalid_argument naming the file and the reason,
+  /// or a bad address. Returns the listener's index for listener_port().
+  std::size_t listener(ListenerConfig listener);
+  /// Replaces the listener() set, any time before stop(): a listener that `listeners` names
+  /// again (same bind and port, HTTPS or not) stays open and takes the certificates given now; the
+  /// others open (bound now: a port 0 gets its free port) or close. A closed listener accepts no
+  /// more, while the connections it accepted go on to their end. Throws, with nothing changed:
+  /// std::invalid_argument (an address, a certificate), std::system_error (a port in use),
+  /// std::logic_error after stop().
+  void listeners(std::vector<ListenerConfig> listeners);
+  /// The bound port of the index-th listener (in the order of listener() calls, or of the last
+  /// listeners()); 0 before listen(). std::out_of_range for a bad index.
+  [[nodiscard]] std::uint16_t listener_port(std::size_t index) const;
+
   /// Binds every listener (or takes Config::listen_fds) and opens the access log, without
   /// serving yet: connections wait in the kernel's backlog until start(). For a program that
   /// gives up privileges between the two (a port below 1024, root-only files), so that no
@@ -148,10 +173,10 @@ class Server {
   [[nodiscard]] std::uint16_t port() const noexcept;
   /// The bound port of Config::http_redirect_port; 0 before listen() or without one.
   [[nodiscard]] std::uint16_t redirect_port() const noexcept;
-  /// Loads Config::tls's certificates and keys again (from their files; PEM text as given) and
-  /// makes new connections use them; connections already open keep theirs. Throws
-  /// std::invalid_argument naming the file and the reason when one fails (the certificates in
-  /// force stay), std::logic_error when the server has no TLS. Any thread, any time.
+  /// Loads Config::tls's certificates and keys again (from their files; PEM text as given), and
+  /// those of every listener(), and makes new connections use them; connections already open keep theirs.
+  /// Throws std::invalid_argument naming the file and the reason when one fails (the certificates in force
+  /// stay), std::logic_error when the server has no TLS. Any thread, any time.
   void reload_tls();
   /// Opens Config::access_log again, for a log rotated by renaming (logrotate without
   /// copytruncate): the lines written after it go to a new file of that name. Throws

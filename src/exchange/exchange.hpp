@@ -62,6 +62,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   /// (then it cancels). Never posts news again; drops the application's callbacks. A body asked
   /// for after this is delivered on the asking thread.
   void detach(bool completed);
+  /// Keeps `owner` alive as long as the exchange: what the route's endpoint belongs to (a
+  /// virtual-host table a reload replaced while the handler was queued).
+  void hold(std::shared_ptr<const void> owner) noexcept { held_ = std::move(owner); }
 
   /// What the application has produced since the last take().
   struct Outgoing {
@@ -108,6 +111,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void read_body(std::function<void(std::string_view)> on_data, std::function<void(BodyEnd)> on_end);
 
  private:
+  std::shared_ptr<const void> held_;
   // The request body of a stream_body route; allocated when the first of it arrives (most
   // exchanges never have one, and an open event stream should cost little).
   struct Body {

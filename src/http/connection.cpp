@@ -475,6 +475,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   pending->referer = info.referer;
   pending->user_agent = info.user_agent;
   pending->endpoint = &endpoint;
+  pending->owner = std::move(route.owner);
   pending->params = std::move(route.params);
   pending->max_body = endpoint.max_body;
   pending_ = std::move(pending);
@@ -644,6 +645,7 @@ void Connection::dispatch() {
 bool Connection::start_exchange(Request request) {
   auto ex = std::make_shared<exchange::Exchange>();
   ex->attach(host_, id_);
+  ex->hold(pending_->owner);
   if (stream_body_) request.set_body_source(ex);
   pending_->exchange = ex;
   answer_ = Answer::kNone;

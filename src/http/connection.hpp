@@ -98,6 +98,7 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
     // handler's copy is the one that lives, and an open stream should cost little here).
     Request request;
     const exchange::Endpoint* endpoint = nullptr;
+    std::shared_ptr<const void> owner;  // Route::owner: keeps `endpoint` alive
     std::vector<std::pair<std::string, std::string>> params;
     std::string body;
     std::uint64_t max_body = 0;  // 0: no limit

@@ -45,7 +45,8 @@ struct Route {
   /// A response rendered once (preferred over `fixed` and `response` when set); its body is
   /// `prepared->body`, followed by `body`'s parts.
   const PreparedResponse* prepared = nullptr;
-  /// Keeps what `prepared` points into alive while the route is used.
+  /// Keeps what `prepared`, `fixed` or `endpoint` point into alive while the route is used (for
+  /// kHandle: until the exchange is over).
   std::shared_ptr<const void> owner;
   Response response;  ///< used when `fixed` is null
   /// When non-empty: the body, sent with `response`'s status and headers

@@ -17,6 +17,7 @@
 #include "server/access_log.hpp"
 #include "server/server_loop.hpp"
 #include "server/site.hpp"
+#include "server/virtual_hosts.hpp"
 #include "tls/server_context.hpp"
 #include "tls/ticket_keys.hpp"
 #include "tls/tls_stream.hpp"
@@ -108,11 +109,97 @@ class Server::Impl {
   }
 
   void reload_tls() {
-    if (!ticket_keys_) throw std::logic_error("weft::Server::reload_tls: the server has no TLS certificates");
-    std::shared_ptr<const tls::ServerContext> fresh = load_tls();  // throws: the old one stays
     std::lock_guard lock(mutex_);
-    tls_ = fresh;
-    if (shared_) shared_->tls.store(std::move(fresh), std::memory_order_release);
+    const bool any = ticket_keys_ || std::any_of(extra_.begin(), extra_.end(),
+                                                 [](const Extra& e) { return e.ticket_keys != nullptr; });
+    if (!any) throw std::logic_error("weft::Server::reload_tls: the server has no TLS certificates");
+    // Every context first (each throws naming its file): all are replaced, or none.
+    std::shared_ptr<const tls::ServerContext> fresh = ticket_keys_ ? load_tls() : nullptr;
+    std::vector<std::shared_ptr<const tls::ServerContext>> fresh_extra;
+    for (const Extra& e : extra_)
+      fresh_extra.push_back(e.ticket_keys ? load_extra_tls(e.config, e.ticket_keys) : nullptr);
+    if (ticket_keys_) {
+      tls_ = fresh;
+      if (shared_) shared_->tls.store(std::move(fresh), std::memory_order_release);
+    }
+    for (std::size_t i = 0; i < extra_.size(); ++i) {
+      if (extra_[i].ticket_keys)
+        extra_[i].tls->context.store(std::move(fresh_extra[i]), std::memory_order_release);
+    }
+  }
+
+  void sites(std::vector<SiteConfig> sites) {
+    auto table =
+        std::make_shared<const server::VirtualHosts>(std::move(sites), config_.server_name, config_.max_body);
+    std::lock_guard lock(mutex_);
+    hosts_ = table;
+    if (shared_) {
+      shared_->hosts.store(std::move(table), std::memory_order_release);
+      shared_->hosts_generation.fetch_add(1, std::memory_order_release);
+      shared_->use_hosts.store(true, std::memory_order_release);
+    }
+  }
+
+  std::size_t listener(ListenerConfig config) {
+    Extra extra = make_extra(std::move(config));
+    std::lock_guard lock(mutex_);
+    if (listening_ || started_) throw std::logic_error("weft::Server::listener: already listening");
+    extra_.push_back(std::move(extra));
+    return extra_.size() - 1;
+  }
+
+  // Server::listeners: keeps the listeners that `wanted` names again (same address and port,
+  // cleartext or not; their certificates replaced), opens the new ones, closes the others.
+  void listeners(std::vector<ListenerConfig> wanted) {
+    std::lock_guard lock(mutex_);
+    if (stop_requested_) throw std::logic_error("weft::Server::listeners: the server is stopping");
+    std::vector<Extra> next;
+    std::vector<std::shared_ptr<const tls::ServerContext>> replaced;  // the kept ones' new certificates
+    std::vector<std::vector<server::ListenerFd>> opened(listening_ ? config_.loops : 0);
+    for (ListenerConfig& config : wanted) {
+      const auto same = std::find_if(extra_.begin(), extra_.end(), [&config, &next](const Extra& e) {
+        return e.config.bind == config.bind && e.config.port == config.port &&
+               e.config.tls.certificates.empty() == config.tls.certificates.empty() &&
+               std::none_of(next.begin(), next.end(), [&e](const Extra& n) { return n.id == e.id; });
+      });
+      if (same != extra_.end()) {
+        Extra kept{std::move(config), same->id, same->ticket_keys, same->tls, same->port};
+        replaced.push_back(kept.ticket_keys ? load_extra_tls(kept.config, kept.ticket_keys) : nullptr);
+        next.push_back(std::move(kept));
+        continue;
+      }
+      Extra fresh = make_extra(std::move(config));
+      replaced.push_back(nullptr);
+      if (listening_) fresh.port = bind_extra(fresh, opened);
+      next.push_back(std::move(fresh));
+    }
+    // Nothing can fail from here on: the new sockets go to the loops, the old ones are closed.
+    std::vector<std::uint64_t> closed;
+    for (const Extra& e : extra_) {
+      if (std::none_of(next.begin(), next.end(), [&e](const Extra& n) { return n.id == e.id; }))
+        closed.push_back(e.id);
+    }
+    for (std::size_t i = 0; i < next.size(); ++i) {
+      if (replaced[i]) next[i].tls->context.store(std::move(replaced[i]), std::memory_order_release);
+    }
+    for (std::size_t loop = 0; loop < opened.size(); ++loop) {
+      if (started_) {
+        for (server::ListenerFd& fd : opened[loop]) loops_[loop]->request_add_listener(std::move(fd));
+        for (const std::uint64_t id : closed) loops_[loop]->request_remove_listener(id);
+      } else {
+        auto& set = listeners_[loop];
+        std::erase_if(set, [&closed](const server::ListenerFd& fd) {
+          return std::find(closed.begin(), closed.end(), fd.id) != closed.end();
+        });
+        for (server::ListenerFd& fd : opened[loop]) set.push_back(std::move(fd));
+      }
+    }
+    extra_ = std::move(next);
+  }
+
+  std::uint16_t listener_port(std::size_t index) const {
+    std::lock_guard lock(mutex_);
+    return extra_.at(index).port;
   }
 
   void reopen_access_log() {
@@ -144,6 +231,9 @@ class Server::Impl {
         .threads = config_.threads, .max_queued = config_.max_queued, .name = "weft-worker"});
     shared_ = std::make_unique<server::ServerShared>(config_, site_, *pool_, *sink_);
     shared_->tls.store(tls_);
+    shared_->hosts.store(hosts_);
+    shared_->hosts_generation.store(1);
+    shared_->use_hosts.store(hosts_ != nullptr);
     shared_->https_port = port_.load(std::memory_order_relaxed);
     shared_->on_exit_after = [this] {
       std::lock_guard guard(mutex_);
@@ -160,7 +250,8 @@ class Server::Impl {
         loops_[i]->run();
       });
     }
-    if (tls_) {
+    if (tls_ ||
+        std::any_of(extra_.begin(), extra_.end(), [](const Extra& e) { return e.ticket_keys != nullptr; })) {
       log(LogLevel::info,
           std::string("TLS: response bodies are encrypted in user space, files read through a "
                       "per-loop buffer (") +
@@ -276,6 +367,7 @@ class Server::Impl {
       for (std::size_t i = 1; i < sets.size(); ++i)
         sets[i].push_back({net::listen_tcp(same, kListenBacklog), true});
     }
+    for (Extra& e : extra_) e.port = bind_extra(e, sets);
     sink_ = std::make_unique<server::AccessLogSink>(config_.access_log, config_.access_log_format);
     // A copy of each socket the server bound, so that duplicate_listeners() never races with a
     // loop closing its own descriptor; closed when the drain begins.
@@ -294,10 +386,52 @@ class Server::Impl {
     listening_ = true;
   }
 
+  // One listener() and its certificates.
+  struct Extra {
+    ListenerConfig config;
+    std::uint64_t id = 0;
+    std::shared_ptr<tls::TicketKeys> ticket_keys;  // null: cleartext
+    std::shared_ptr<server::ListenerTls> tls;      // what its acceptors read
+    std::uint16_t port = 0;
+  };
+  [[nodiscard]] static std::shared_ptr<const tls::ServerContext> load_extra_tls(
+      const ListenerConfig& config, const std::shared_ptr<tls::TicketKeys>& keys) {
+    return std::make_shared<const tls::ServerContext>(config.tls, keys, std::vector<std::string>{"http/1.1"});
+  }
+  // Checks the address and loads the certificates: throws std::invalid_argument.
+  Extra make_extra(ListenerConfig config) {
+    (void)net::parse_endpoint(config.bind, config.port);
+    Extra extra;
+    extra.id = next_listener_id_.fetch_add(1, std::memory_order_relaxed);
+    extra.tls = std::make_shared<server::ListenerTls>();
+    if (!config.tls.certificates.empty()) {
+      require(config.tls.ticket_key_lifetime.count() > 0, "listener tls.ticket_key_lifetime must be > 0");
+      extra.ticket_keys = std::make_shared<tls::TicketKeys>(config.tls.ticket_key_lifetime);
+      extra.tls->context.store(load_extra_tls(config, extra.ticket_keys));
+    }
+    extra.config = std::move(config);
+    return extra;
+  }
+  // One SO_REUSEPORT socket of `e` per loop, added to `sets`; returns the bound port. Throws
+  // std::system_error (what it opened closes with `sets`).
+  static std::uint16_t bind_extra(const Extra& e, std::vector<std::vector<server::ListenerFd>>& sets) {
+    const net::Endpoint first = net::parse_endpoint(e.config.bind, e.config.port);
+    sets[0].push_back({net::listen_tcp(first, kListenBacklog), false, false, e.tls, e.id});
+    const std::uint16_t port = net::local_port(sets[0].back().fd.get());
+    const net::Endpoint same = net::parse_endpoint(e.config.bind, port);
+    for (std::size_t i = 1; i < sets.size(); ++i)
+      sets[i].push_back({net::listen_tcp(same, kListenBacklog), false, false, e.tls, e.id});
+    return port;
+  }
+
+  std::atomic<std::uint64_t> next_listener_id_{1};
   std::shared_ptr<tls::TicketKeys> ticket_keys_;   // shared by every reload's contexts
   std::shared_ptr<const tls::ServerContext> tls_;  // the latest loaded (guarded by mutex_)
-  // Guards listening_, started_, stop_requested_, listeners_, handover_, loops_ (the vector), threads_.
+  // Guards listening_, started_, stop_requested_, listeners_, handover_, loops_ (the vector),
+  // threads_, extra_, hosts_.
   mutable std::mutex mutex_;
+  std::vector<Extra> extra_;
+  std::shared_ptr<const server::VirtualHosts> hosts_;  // the latest sites(); null: site_
   bool listening_ = false;
   bool started_ = false;
   bool stop_requested_ = false;
@@ -365,6 +499,10 @@ std::uint16_t Server::redirect_port() const noexcept {
   return impl_->redirect_port_.load(std::memory_order_acquire);
 }
 void Server::reload_tls() { impl_->reload_tls(); }
+void Server::sites(std::vector<SiteConfig> sites) { impl_->sites(std::move(sites)); }
+std::size_t Server::listener(ListenerConfig listener) { return impl_->listener(std::move(listener)); }
+void Server::listeners(std::vector<ListenerConfig> listeners) { impl_->listeners(std::move(listeners)); }
+std::uint16_t Server::listener_port(std::size_t index) const { return impl_->listener_port(index); }
 void Server::reopen_access_log() { impl_->reopen_access_log(); }
 Server::Listeners Server::duplicate_listeners() const { return impl_->duplicate_listeners(); }
 const Config& Server::config() const noexcept { return impl_->config_; }

@@ -29,18 +29,43 @@ constexpr auto kLogFlushInterval = std::chrono::seconds(1);
 
 ServerLoop::ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners)
     : ConnectionHost(shared.config, event_loop), shared_(shared), log_(shared.access_log) {
-  for (ListenerFd& listener : listeners) {
-    auto acceptor = std::make_unique<Acceptor>();
-    acceptor->loop = this;
-    acceptor->fd = std::move(listener.fd);
-    acceptor->redirect = listener.redirect;
-    acceptor->shared = listener.shared;
-    acceptors_.push_back(std::move(acceptor));
-  }
+  for (ListenerFd& listener : listeners) add_acceptor(std::move(listener));
   listen_all();
   for (const auto& a : acceptors_) {
     if (!a->listening) throw std::system_error(errno, std::generic_category(), "epoll_ctl(listener)");
   }
+}
+
+void ServerLoop::add_acceptor(ListenerFd listener) {
+  auto acceptor = std::make_unique<Acceptor>();
+  acceptor->loop = this;
+  acceptor->fd = std::move(listener.fd);
+  acceptor->redirect = listener.redirect;
+  acceptor->shared = listener.shared;
+  acceptor->tls = std::move(listener.tls);
+  acceptor->id = listener.id;
+  acceptors_.push_back(std::move(acceptor));
+}
+
+void ServerLoop::request_add_listener(ListenerFd listener) {
+  event_loop.post([this, listener = std::move(listener)]() mutable {
+    if (mode() != http::HostMode::kRunning) return;  // the descriptor closes here
+    add_acceptor(std::move(listener));
+    // While accepting is paused, the resume registers it with the others.
+    if (resume_accept_ == net::Clock::time_point::max()) listen_all();
+  });
+}
+
+void ServerLoop::request_remove_listener(std::uint64_t id) {
+  event_loop.post([this, id] {
+    // The Acceptor stays (inert, without a descriptor): an event of this turn may still name it.
+    for (const auto& a : acceptors_) {
+      if (a->id != id || !a->fd) continue;
+      if (a->listening) event_loop.remove(a->fd.get());
+      a->listening = false;
+      a->fd.reset();
+    }
+  });
 }
 
 void ServerLoop::listen_all() {
@@ -124,7 +149,10 @@ void ServerLoop::accept_ready(Acceptor& acceptor) {
     }
     const std::uint64_t id = next_id_++;
     std::shared_ptr<const tls::ServerContext> tls;
-    if (!acceptor.redirect) tls = shared_.tls.load(std::memory_order_acquire);
+    if (!acceptor.redirect) {
+      tls = acceptor.tls ? acceptor.tls->context.load(std::memory_order_acquire)
+                         : shared_.tls.load(std::memory_order_acquire);
+    }
     std::unique_ptr<http::Connection> connection;
     try {
       connection = std::make_unique<http::Connection>(*this, std::move(conn_fd), net::PeerAddress(peer), id,
@@ -200,6 +228,14 @@ void ServerLoop::close_all() {
 }
 
 http::Route ServerLoop::route(const http::RequestHead& head, std::string_view path) {
+  if (shared_.use_hosts.load(std::memory_order_relaxed)) {
+    const std::uint64_t generation = shared_.hosts_generation.load(std::memory_order_acquire);
+    if (generation != hosts_generation_) {
+      hosts_ = shared_.hosts.load(std::memory_order_acquire);
+      hosts_generation_ = generation;
+    }
+    return hosts_->route(head, path, hosts_);
+  }
   return shared_.site.route(head, path);
 }
 

@@ -20,6 +20,7 @@
 #include "net/unique_fd.hpp"
 #include "server/access_log.hpp"
 #include "server/site.hpp"
+#include "server/virtual_hosts.hpp"
 #include "tls/server_context.hpp"
 #include "weft/config.hpp"
 #include "weft/thread_pool.hpp"
@@ -37,12 +38,25 @@ struct ServerShared {
   /// The certificates new HTTPS connections use (null: cleartext); replaced by a reload while
   /// connections keep the one they started with.
   std::atomic<std::shared_ptr<const tls::ServerContext>> tls;
+  /// Server::sites: when set (use_hosts), requests go to them instead of `site`; a reload
+  /// replaces the table while routes taken from the old one keep it alive.
+  std::atomic<std::shared_ptr<const VirtualHosts>> hosts;
+  std::atomic<bool> use_hosts{false};
+  /// Incremented after each store to `hosts`: a loop reloads its copy only when it changed
+  /// (an atomic<shared_ptr> load per request costs a lock and two reference counts).
+  std::atomic<std::uint64_t> hosts_generation{0};
   /// The HTTPS port that redirect listeners send clients to.
   std::uint16_t https_port = 0;
   std::atomic<std::size_t> open_connections{0};
   std::atomic<std::size_t> accepted{0};
   /// Called (on a loop thread) when Config::exit_after connections were accepted.
   std::function<void()> on_exit_after = nullptr;
+};
+
+/// The certificates of one Server::listener (null: cleartext), replaced by a reload while
+/// connections keep the ones they started with.
+struct ListenerTls {
+  std::atomic<std::shared_ptr<const tls::ServerContext>> context;
 };
 
 /// One listening descriptor of a loop.
@@ -53,6 +67,10 @@ struct ListenerFd {
   /// The loops share the socket (each holds a duplicate): it is watched with EPOLLEXCLUSIVE, so
   /// that a connection wakes one loop, not every one; a loop that still loses the race gets EAGAIN.
   bool shared = false;
+  /// A Server::listener's certificates; null: the main ones (ServerShared::tls).
+  std::shared_ptr<ListenerTls> tls = nullptr;
+  /// The Server::listener it belongs to (0: the main listeners).
+  std::uint64_t id = 0;
 };
 
 // The EventLoop must exist before ConnectionHost (a base) refers to it.
@@ -74,6 +92,11 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
   void request_mode(http::HostMode mode);
   /// Any thread: close everything now and return from run().
   void request_stop_now();
+  /// Any thread: accept on `listener` too (closed instead once the loop is not running).
+  void request_add_listener(ListenerFd listener);
+  /// Any thread: close the listening descriptors of Server::listener `id`; the connections
+  /// accepted there go on to their end.
+  void request_remove_listener(std::uint64_t id);
 
   // http::ConnectionHost
   http::Route route(const http::RequestHead& head, std::string_view path) override;
@@ -90,13 +113,16 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
   struct Acceptor final : net::EventLoop::Watcher {
     ServerLoop* loop = nullptr;
     net::UniqueFd fd;
-    bool redirect = false;   // a cleartext port that only redirects to HTTPS
-    bool shared = false;     // other loops watch the same socket
-    bool listening = false;  // registered with epoll
+    bool redirect = false;             // a cleartext port that only redirects to HTTPS
+    bool shared = false;               // other loops watch the same socket
+    bool listening = false;            // registered with epoll
+    std::shared_ptr<ListenerTls> tls;  // ListenerFd::tls
+    std::uint64_t id = 0;              // ListenerFd::id
     void on_io(std::uint32_t /*events*/) override { loop->accept_ready(*this); }
   };
 
   void accept_ready(Acceptor& acceptor);
+  void add_acceptor(ListenerFd listener);
   void listen_all();
   void pause_accepting();
   void enter_mode(http::HostMode mode);
@@ -116,6 +142,9 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
   std::unordered_map<std::uint64_t, std::unique_ptr<http::Connection>> connections_;
   std::vector<std::unique_ptr<http::Connection>> graveyard_;  // closed during this iteration
   AccessLogBuffer log_;
+  // This loop's copy of ServerShared::hosts, as of hosts_generation_.
+  std::shared_ptr<const VirtualHosts> hosts_;
+  std::uint64_t hosts_generation_ = 0;
 };
 
 }  // namespace weft::server

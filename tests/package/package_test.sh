@@ -61,6 +61,7 @@ echo "== dpkg -i"
 timeout 60 dpkg -i "$deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i failed"; }
 for f in /usr/bin/weft /usr/share/man/man1/weft.1.gz /lib/systemd/system/weft.service \
   /lib/systemd/system/weft.socket /etc/default/weft /etc/logrotate.d/weft /usr/share/doc/weft/copyright \
+  /etc/weft/weft.toml /usr/share/weft/www/index.html \
   /usr/include/weft/server.hpp /usr/lib/x86_64-linux-gnu/libweft.a /usr/lib/x86_64-linux-gnu/pkgconfig/weft.pc \
   /usr/lib/x86_64-linux-gnu/cmake/weft/weftConfig.cmake; do
   [ -e "$f" ] || fail "not installed: $f"
@@ -76,6 +77,8 @@ fi
 # shellcheck disable=SC1091 # installed by the package just above
 WEFT_ARGS=$(. /etc/default/weft && echo "$WEFT_ARGS")
 [ -n "$WEFT_ARGS" ] || fail "/etc/default/weft sets no WEFT_ARGS"
+# The example configuration file, as installed, is one weft accepts.
+/usr/bin/weft --check-config /etc/weft/weft.toml || fail "weft --check-config refuses /etc/weft/weft.toml"
 
 echo "== run /usr/bin/weft"
 /usr/bin/weft --version
@@ -108,7 +111,7 @@ pid=
 
 echo "== dpkg --purge"
 timeout 60 dpkg --purge weft >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge failed"; }
-for f in /usr/bin/weft /etc/default/weft /lib/systemd/system/weft.service; do
+for f in /usr/bin/weft /etc/default/weft /etc/weft/weft.toml /lib/systemd/system/weft.service; do
   [ ! -e "$f" ] || fail "still there after the purge: $f"
 done
 echo "package test: $(basename "$deb") passed lintian, installed, served GET / as www-data, stopped, purged"
