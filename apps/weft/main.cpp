@@ -198,6 +198,10 @@ int run(int argc, char** argv) {
   if (running.http_redirect_port) {
     std::printf("weft redirecting http://%s/ to https\n", host_port(bind, server->redirect_port()).c_str());
   }
+  if (running.metrics) {
+    std::printf("weft metrics on http://%s/metrics\n",
+                host_port(running.metrics->bind, server->metrics_port()).c_str());
+  }
   std::fflush(stdout);
 
   weft::app::ShutdownSignals signals({

@@ -14,6 +14,7 @@
 
 #include "net/socket.hpp"
 #include "server/access_log.hpp"
+#include "server/metrics.hpp"
 #include "server/server_loop.hpp"
 #include "server/site.hpp"
 #include "tls/server_context.hpp"
@@ -60,6 +61,13 @@ Config validated(Config c) {
           "http_redirect_port must differ from port");
   require(c.tls.ticket_key_lifetime.count() > 0, "tls.ticket_key_lifetime must be > 0");
   for (const int fd : c.listen_fds) require(fd >= 0, "listen_fds holds a negative descriptor");
+  if (c.metrics) {
+    // Bound without SO_REUSEPORT, but the main listener allows sharing: the same port would
+    // bind and quietly split the site's connections with the metrics loop.
+    require(c.metrics->port == 0 || c.metrics->port != c.port, "metrics port must differ from port");
+    require(c.metrics->port == 0 || !c.http_redirect_port || c.metrics->port != *c.http_redirect_port,
+            "metrics port must differ from http_redirect_port");
+  }
   if (c.loops == 0)
     c.loops = std::min<std::size_t>(kMaxLoops, std::max(1u, std::thread::hardware_concurrency()));
   return c;
@@ -106,10 +114,21 @@ class Server::Impl {
 
   void reload_tls() {
     if (!ticket_keys_) throw std::logic_error("weft::Server::reload_tls: the server has no TLS certificates");
-    std::shared_ptr<const tls::ServerContext> fresh = load_tls();  // throws: the old one stays
+    std::shared_ptr<const tls::ServerContext> fresh;
+    try {
+      fresh = load_tls();  // throws: the old one stays
+    } catch (...) {
+      note_reload(false);
+      throw;
+    }
+    note_reload(true);
     std::lock_guard lock(mutex_);
     tls_ = fresh;
     if (shared_) shared_->tls.store(std::move(fresh), std::memory_order_release);
+  }
+
+  void note_reload(bool succeeded) noexcept {
+    (succeeded ? metrics_.reloads : metrics_.reload_failures).fetch_add(1, std::memory_order_relaxed);
   }
 
   void reopen_access_log() {
@@ -145,12 +164,24 @@ class Server::Impl {
     shared_->on_exit_after = [this] {
       for (auto& loop : loops_) loop->request_mode(http::HostMode::kFinishing);
     };
-    for (auto& listeners : listeners_)
+    for (auto& listeners : listeners_) {
       loops_.push_back(std::make_unique<server::ServerLoop>(*shared_, std::move(listeners)));
+      metrics_.loops.push_back(&loops_.back()->counters());
+    }
     listeners_.clear();
+    if (metrics_listener_.fd) {
+      // Last in loops_: it drains and stops with the others, and its thread is named apart.
+      std::vector<server::ListenerFd> one;
+      one.push_back(std::move(metrics_listener_));
+      metrics_.pool = pool_.get();
+      shared_->metrics = &metrics_;
+      loops_.push_back(
+          std::make_unique<server::ServerLoop>(*shared_, std::move(one), server::LoopRole::kMetrics));
+    }
+    const std::size_t site_loops = metrics_.loops.size();
     for (std::size_t i = 0; i < loops_.size(); ++i) {
-      threads_.emplace_back([this, i] {
-        const std::string name = "weft-loop-" + std::to_string(i);
+      threads_.emplace_back([this, i, site_loops] {
+        const std::string name = i < site_loops ? "weft-loop-" + std::to_string(i) : "weft-metrics";
         pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
         loops_[i]->run();
       });
@@ -204,6 +235,7 @@ class Server::Impl {
   server::Site site_;
   std::atomic<std::uint16_t> port_{0};
   std::atomic<std::uint16_t> redirect_port_{0};
+  std::atomic<std::uint16_t> metrics_port_{0};
 
  private:
   // Opens every listening descriptor, one set per loop, and the access log; nothing stays open
@@ -238,7 +270,16 @@ class Server::Impl {
       for (std::size_t i = 1; i < sets.size(); ++i)
         sets[i].push_back({net::listen_tcp(same, kListenBacklog), true});
     }
+    net::UniqueFd metrics_fd;
+    std::uint16_t metrics_port = 0;
+    if (config_.metrics) {
+      metrics_fd = net::listen_tcp(net::parse_endpoint(config_.metrics->bind, config_.metrics->port),
+                                   kListenBacklog, false);
+      metrics_port = net::local_port(metrics_fd.get());
+    }
     sink_ = std::make_unique<server::AccessLogSink>(config_.access_log, config_.access_log_format);
+    metrics_listener_ = server::ListenerFd{std::move(metrics_fd)};
+    metrics_port_.store(metrics_port, std::memory_order_release);
     listeners_ = std::move(sets);
     port_.store(port, std::memory_order_release);
     redirect_port_.store(redirect_port, std::memory_order_release);
@@ -254,6 +295,10 @@ class Server::Impl {
   bool stop_requested_ = false;
   std::unique_ptr<server::AccessLogSink> sink_;
   std::vector<std::vector<server::ListenerFd>> listeners_;  // per loop, from listen() to start()
+  server::ListenerFd metrics_listener_;                     // likewise (none without Config::metrics)
+  // Read by the metrics loop; its `loops` is filled before any loop thread starts. Declared
+  // before loops_, so that it outlives them.
+  server::MetricsSources metrics_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<server::ServerShared> shared_;
   std::vector<std::unique_ptr<server::ServerLoop>> loops_;  // destroyed after pool_ is shut down
@@ -310,6 +355,10 @@ std::uint16_t Server::redirect_port() const noexcept {
   return impl_->redirect_port_.load(std::memory_order_acquire);
 }
 void Server::reload_tls() { impl_->reload_tls(); }
+void Server::note_reload(bool succeeded) noexcept { impl_->note_reload(succeeded); }
+std::uint16_t Server::metrics_port() const noexcept {
+  return impl_->metrics_port_.load(std::memory_order_acquire);
+}
 void Server::reopen_access_log() { impl_->reopen_access_log(); }
 const Config& Server::config() const noexcept { return impl_->config_; }
 

@@ -27,8 +27,8 @@ constexpr auto kLogFlushInterval = std::chrono::seconds(1);
 
 }  // namespace
 
-ServerLoop::ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners)
-    : ConnectionHost(shared.config, event_loop), shared_(shared), log_(shared.access_log) {
+ServerLoop::ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners, LoopRole role)
+    : ConnectionHost(shared.config, event_loop), shared_(shared), role_(role), log_(shared.access_log) {
   for (ListenerFd& listener : listeners) {
     auto acceptor = std::make_unique<Acceptor>();
     acceptor->loop = this;
@@ -77,6 +77,9 @@ void ServerLoop::run() {
     }
     run_resumes();
     graveyard_.clear();
+    // The gauges, published once per turn: nothing changes them while the loop sleeps.
+    http::LoopCounters::set(counters().open, connections_.size());
+    http::LoopCounters::set(counters().idle, timers().keepalive.size() + timers().drain_grace.size());
     if ((stop_now_ || mode() != http::HostMode::kRunning) && connections_.empty()) break;
   }
   log_.flush();
@@ -116,7 +119,7 @@ void ServerLoop::accept_ready(Acceptor& acceptor) {
     }
     net::UniqueFd conn_fd(fd);
     if (shared_.config.send_buffer != 0) net::set_send_buffer(fd, shared_.config.send_buffer);
-    const std::size_t exit_after = shared_.config.exit_after;
+    const std::size_t exit_after = role_ == LoopRole::kSite ? shared_.config.exit_after : 0;
     if (exit_after != 0) {
       const std::size_t n = shared_.accepted.fetch_add(1, std::memory_order_relaxed) + 1;
       if (n > exit_after) return;  // another loop took the last one: refuse
@@ -124,7 +127,7 @@ void ServerLoop::accept_ready(Acceptor& acceptor) {
     }
     const std::uint64_t id = next_id_++;
     std::shared_ptr<const tls::ServerContext> tls;
-    if (!acceptor.redirect) tls = shared_.tls.load(std::memory_order_acquire);
+    if (!acceptor.redirect && role_ == LoopRole::kSite) tls = shared_.tls.load(std::memory_order_acquire);
     std::unique_ptr<http::Connection> connection;
     try {
       connection = std::make_unique<http::Connection>(*this, std::move(conn_fd), net::PeerAddress(peer), id,
@@ -135,6 +138,7 @@ void ServerLoop::accept_ready(Acceptor& acceptor) {
     }
     http::Connection* raw = connection.get();
     connections_.emplace(id, std::move(connection));
+    http::LoopCounters::add(counters().accepted);
     shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
     raw->start();
     raw->on_io(EPOLLIN);  // the request usually came with the connection (deferred accept)
@@ -200,7 +204,22 @@ void ServerLoop::close_all() {
 }
 
 http::Route ServerLoop::route(const http::RequestHead& head, std::string_view path) {
+  if (role_ == LoopRole::kMetrics) return metrics_route(head, path);
   return shared_.site.route(head, path);
+}
+
+http::Route ServerLoop::metrics_route(const http::RequestHead& head, std::string_view path) const {
+  http::Route route;
+  if (path != "/metrics") {
+    route.response = Response::text(404, "Not found: this port serves only /metrics.\n");
+  } else if (head.method != http::Method::kGet && head.method != http::Method::kHead) {
+    route.response = Response::text(405, "/metrics answers GET and HEAD.\n");
+    route.response.add_header("Allow", "GET, HEAD");
+  } else {
+    route.response = Response::bytes(200, shared_.metrics->render(), kMetricsContentType);
+    route.response.add_header("Cache-Control", "no-store");
+  }
+  return route;
 }
 
 http::Route ServerLoop::redirect_route(const http::RequestHead& head) {
@@ -256,7 +275,11 @@ int ServerLoop::open_file_body(const Response& response, std::vector<http::BodyP
 }
 
 void ServerLoop::access(const http::Connection& connection, const http::AccessRecord& record) {
-  if (!log_.enabled()) return;
+  const double seconds = record.started == net::Clock::time_point{}
+                             ? -1.0
+                             : std::chrono::duration<double>(event_loop.now() - record.started).count();
+  counters().answered(record.protocol, record.status, seconds);
+  if (!log_.enabled() || role_ == LoopRole::kMetrics) return;
   const std::string peer = connection.peer();
   log_.add({peer, record.method, record.target, record.version_minor, record.status, record.body_bytes,
             record.referer, record.user_agent, record.https},
