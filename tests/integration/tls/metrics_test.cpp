@@ -221,9 +221,11 @@ TEST(Metrics, GaugesShowKeepAliveConnectionsAndBusyWorkers) {
     ASSERT_TRUE(slept);
     EXPECT_EQ(slept->status, 200);
   }
+  // The worker flags itself idle after its answer has left: it may come a moment later.
   const auto s = scrape_until(mport, [](const auto& m) {
-    const auto it = m.find("weft_connections_open");
-    return it != m.end() && it->second == 0;
+    const auto open = m.find("weft_connections_open");
+    const auto busy = m.find("weft_pool_busy_threads");
+    return open != m.end() && open->second == 0 && busy != m.end() && busy->second == 0;
   });
   EXPECT_EQ(value(s, "weft_connections_open"), 0);
   EXPECT_EQ(value(s, "weft_connections_idle"), 0);
