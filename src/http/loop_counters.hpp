@@ -8,7 +8,7 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -55,7 +55,7 @@ struct alignas(64) LoopCounters {
     std::size_t i = 0;
     while (i < kDurationBounds.size() && seconds > kDurationBounds[i]) ++i;
     add(duration_buckets[i]);
-    add(duration_sum_ns, static_cast<std::uint64_t>(seconds * 1e9 + 0.5));
+    add(duration_sum_ns, static_cast<std::uint64_t>(std::llround(seconds * 1e9)));
   }
 
   /// Answers by protocol and status class (index 0 = 1xx).
