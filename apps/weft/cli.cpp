@@ -83,6 +83,43 @@ CLI::Validator ip_literal() {
           "", "address"};
 }
 
+// "127.0.0.1:9100" or "[::1]:9100" -> address and port; nullopt when malformed.
+std::optional<MetricsListener> parse_listen_address(std::string_view text) {
+  std::string_view address;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
+    address = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    address = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (address.find(':') != std::string_view::npos) return std::nullopt;  // IPv6 needs brackets
+  }
+  const std::string host(address);
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) != 1 && inet_pton(AF_INET6, host.c_str(), &v6) != 1)
+    return std::nullopt;
+  const auto number = parse_whole(port);
+  if (!number || *number > 65535) return std::nullopt;
+  return MetricsListener{host, static_cast<std::uint16_t>(*number)};
+}
+
+CLI::Validator listen_address() {
+  return {[](std::string& text) -> std::string {
+            if (parse_listen_address(text)) return {};
+            return "expected ADDR:PORT with an IP literal and a port from 0 to 65535, such as "
+                   "127.0.0.1:9100 or [::1]:9100, got '" +
+                   text + "'";
+          },
+          "", "address"};
+}
+
 CLI::Validator log_level_name() {
   return {[](std::string& text) -> std::string {
             if (parse_log_level(text)) {
@@ -329,6 +366,14 @@ std::variant<Options, Exit> parse(int argc, const char* const* argv, bool stdout
   app.add_option("--hsts", hsts, "Send Strict-Transport-Security: max-age=SECONDS over HTTPS")
       ->type_name("SECONDS");
 
+  // ---- metrics ----
+  std::string metrics;
+  app.add_option("--metrics", metrics,
+                 "Serve Prometheus metrics at http://ADDR:PORT/metrics on a listener of their own "
+                 "(port 0: any free port) [default: off]")
+      ->type_name("ADDR:PORT")
+      ->check(listen_address());
+
   // ---- logging ----
   std::optional<std::string> access_log;
   app.add_option("--access-log", access_log,
@@ -408,6 +453,7 @@ std::variant<Options, Exit> parse(int argc, const char* const* argv, bool stdout
     return usage("--tls-client-optional needs --tls-client-ca");
   }
   config.http_redirect_port = redirect_port;
+  if (!metrics.empty()) config.metrics = parse_listen_address(metrics);
   config.hsts_seconds = hsts;
   files.listing = !no_listing;
   config.shutdown_timeout = to_millis(shutdown_timeout);

@@ -155,23 +155,29 @@ void reload_config(weft::Server& server, weft::app::Plan& running,
     const std::size_t more = errors->size() - 1;
     weft::log(weft::LogLevel::error,
               kept + errors->front() + (more > 0 ? " (and " + std::to_string(more) + " more)" : ""));
+    server.note_reload(false);
     return;
   }
   auto& fresh = std::get<weft::app::Plan>(loaded);
   if (fresh.sites.empty() && !running.sites.empty()) {
     weft::log(weft::LogLevel::error, kept + "it has no site any more (the built-in site needs a restart)");
+    server.note_reload(false);
     return;
   }
+  // reload_tls() counts itself in the metrics, as a success or a failure: only a reload without
+  // certificates is counted here.
+  const bool https = !running.options.config.tls.certificates.empty() ||
+                     std::any_of(running.listeners.begin(), running.listeners.end(),
+                                 [](const weft::ListenerConfig& l) { return !l.tls.certificates.empty(); });
   try {
-    const bool https = !running.options.config.tls.certificates.empty() ||
-                       std::any_of(running.listeners.begin(), running.listeners.end(),
-                                   [](const weft::ListenerConfig& l) { return !l.tls.certificates.empty(); });
     if (https) server.reload_tls();
     if (!fresh.sites.empty()) server.sites(fresh.sites);
   } catch (const std::exception& e) {
     weft::log(weft::LogLevel::error, kept + e.what());
+    if (!https) server.note_reload(false);
     return;
   }
+  if (!https) server.note_reload(true);
   running.sites = fresh.sites;
   weft::log(weft::LogLevel::info, "SIGHUP received: " + file + " reloaded (" +
                                       std::to_string(fresh.sites.size()) +
@@ -363,6 +369,10 @@ int run(int argc, char** argv) {
                                      ? host_port(bind, server->redirect_port())
                                      : socket_address(running.http_redirect_fds.front());
     std::printf("weft redirecting http://%s/ to https\n", redirect.c_str());
+  }
+  if (running.metrics) {
+    std::printf("weft metrics on http://%s/metrics\n",
+                host_port(running.metrics->bind, server->metrics_port()).c_str());
   }
   std::fflush(stdout);
 

@@ -27,6 +27,14 @@ enum class AccessLogFormat : std::uint8_t {
   json,
 };
 
+/// The metrics listener (Config::metrics).
+struct MetricsListener {
+  /// Address to bind: an IPv4 or IPv6 literal.
+  std::string bind = "127.0.0.1";
+  /// TCP port; 0 = any free port (Server::metrics_port() tells which).
+  std::uint16_t port = 0;
+};
+
 struct Config {
   // ---- listening ----
   /// Address to bind: an IPv4 or IPv6 literal ("127.0.0.1", "::1", "::", "0.0.0.0").
@@ -112,6 +120,12 @@ struct Config {
   /// printable ASCII in a logged field is written \xHH (as nginx does), so a client cannot forge
   /// a line or a field; json escapes as JSON does, and writes a byte that is not UTF-8 as \u00HH.
   AccessLogFormat access_log_format = AccessLogFormat::clf;
+  /// A cleartext listener of its own (its own thread) that answers GET and HEAD /metrics in the
+  /// Prometheus text format (requests, bytes, connections, TLS handshakes, the pool, reloads,
+  /// uptime; README.md lists them) and 404 to anything else; the site's routes are not there,
+  /// the request limits and timeouts above are. nullopt = none. Its port must differ from
+  /// `port` and `http_redirect_port`.
+  std::optional<MetricsListener> metrics;
   /// Value of the Server response header; empty = no Server header.
   std::string server_name = "weft";
 };

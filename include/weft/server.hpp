@@ -173,6 +173,12 @@ class Server {
   [[nodiscard]] std::uint16_t port() const noexcept;
   /// The bound port of Config::http_redirect_port; 0 before listen() or without one.
   [[nodiscard]] std::uint16_t redirect_port() const noexcept;
+  /// The bound port of Config::metrics; 0 before listen() or without one.
+  [[nodiscard]] std::uint16_t metrics_port() const noexcept;
+  /// Counts a reload the application performed (a configuration re-read, say) in the metrics'
+  /// weft_reloads_total, or weft_reload_failures_total when it failed. reload_tls() counts
+  /// itself: do not note it again. Any thread, any time.
+  void note_reload(bool succeeded = true) noexcept;
   /// Loads Config::tls's certificates and keys again (from their files; PEM text as given), and
   /// those of every listener(), and makes new connections use them; connections already open keep theirs.
   /// Throws std::invalid_argument naming the file and the reason when one fails (the certificates in force

@@ -145,6 +145,10 @@ class ThreadPool {
   /// Jobs waiting, not yet started. A snapshot: other threads may change it.
   [[nodiscard]] std::size_t queued() const noexcept;
 
+  /// Workers running a job now (a snapshot, for monitoring: each worker flags itself with a
+  /// relaxed store before and after a job, so the count may lag a job by a moment).
+  [[nodiscard]] std::size_t busy() const noexcept;
+
   /// Number of execute()/try_execute() jobs that have thrown so far.
   [[nodiscard]] std::size_t failed_jobs() const noexcept;
 

@@ -99,6 +99,7 @@ void Connection::on_io(std::uint32_t events) {
 bool Connection::continue_handshake() {
   switch (tls_->handshake()) {
     case tls::TlsStream::Handshake::kDone:
+      LoopCounters::add(tls_->info()->resumed ? host_.counters().tls_resumed : host_.counters().tls_full);
       readable_ = true;  // OpenSSL may hold the first request already
       return true;
     case tls::TlsStream::Handshake::kWaiting:
@@ -312,6 +313,7 @@ long Connection::read_some() {
     const long got = tls_->read(space);
     if (got > 0) {
       in.commit(static_cast<std::size_t>(got));
+      LoopCounters::add(host_.counters().received_bytes, static_cast<std::uint64_t>(got));
       ++net::read_epoch;
       if (tls_->drained() && !hangup_seen_) readable_ = false;  // as for a short plain read
       return got;
@@ -323,6 +325,7 @@ long Connection::read_some() {
   const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), 0);
   if (n > 0) {
     in.commit(static_cast<std::size_t>(n));
+    LoopCounters::add(host_.counters().received_bytes, static_cast<std::uint64_t>(n));
     ++net::read_epoch;
     // A short read drained the socket: edge-triggered epoll reports the next
     // bytes, so skip the read that would only say EAGAIN. Not after a hang-up
@@ -396,6 +399,7 @@ bool Connection::step_head() {
 void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   net::ByteBuffer& in = *input_;
   ++requests_;
+  started_ = host_.loop().now();
   ReplyInfo info{head.method_token, head.target, head.version_minor, head.method == Method::kHead, {}, {}};
   if (host_.logs_client_fields()) {
     info.referer = head.find("Referer").value_or(std::string_view{});
@@ -899,6 +903,7 @@ bool Connection::flush() {
   const bool closing = state_ == State::kClosing;
   const OutputQueue::FlushResult r = tls_ ? out_.flush_tls(host_.output_spares(), *tls_, closing)
                                           : out_.flush(host_.output_spares(), fd_.get(), closing);
+  LoopCounters::add(host_.counters().sent_bytes, r.written);
   switch (r.status) {
     case OutputQueue::FlushStatus::kDone:
       break;

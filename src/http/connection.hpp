@@ -182,8 +182,11 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   /// The access log's record of an answer described by `info`.
   [[nodiscard]] AccessRecord access_record(const ReplyInfo& info, int status,
                                            std::uint64_t body_bytes) const {
-    return AccessRecord{info.method, info.target,  info.version_minor, status,
-                        body_bytes,  info.referer, info.user_agent,    tls_ != nullptr};
+    return AccessRecord{
+        info.method,     info.target,     info.version_minor,
+        status,          body_bytes,      info.referer,
+        info.user_agent, tls_ != nullptr, info.method == "-" ? net::Clock::time_point{} : started_,
+        Protocol::kHttp1};
   }
   [[nodiscard]] ReplyInfo reply_info() const;
   /// The exchange in flight, or null.
@@ -214,9 +217,10 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
   bool keep_alive_ = true;
   bool unread_input_ = false;  // input was dropped unread: linger before closing
   std::uint32_t requests_ = 0;
-  std::uint64_t body_left_ = 0;  // kBody/kDiscard with Content-Length
-  std::uint64_t discarded_ = 0;  // kDiscard: bytes dropped so far
-  bool chunked_ = false;         // kBody/kDiscard: chunked framing
+  net::Clock::time_point started_{};  // when the current request's head was complete
+  std::uint64_t body_left_ = 0;       // kBody/kDiscard with Content-Length
+  std::uint64_t discarded_ = 0;       // kDiscard: bytes dropped so far
+  bool chunked_ = false;              // kBody/kDiscard: chunked framing
   // (Beside chunked_, in what would be padding: an idle connection pays nothing for them.)
   Answer answer_ = Answer::kNone;  // of the exchange in flight (pending_->exchange)
   bool stream_body_ = false;       // kBody: the body goes to the exchange as it arrives

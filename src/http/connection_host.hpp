@@ -18,6 +18,7 @@
 #include "exchange/endpoint.hpp"
 #include "exchange/exchange.hpp"
 #include "http/limits.hpp"
+#include "http/loop_counters.hpp"
 #include "http/output_queue.hpp"
 #include "http/parser.hpp"
 #include "http/response_writer.hpp"
@@ -124,6 +125,10 @@ struct AccessRecord {
   std::string_view referer;
   std::string_view user_agent;
   bool https = false;  ///< the connection speaks TLS
+  /// When the request's head was complete (the loop's clock); the epoch when there was no
+  /// request to time (a parse error, a timeout): then the answer counts, but is not timed.
+  net::Clock::time_point started{};
+  Protocol protocol = Protocol::kHttp1;
 };
 
 class ConnectionHost : public exchange::Owner {
@@ -148,6 +153,9 @@ class ConnectionHost : public exchange::Owner {
   /// The access log records Referer and User-Agent: a request waiting for its handler keeps
   /// copies of them for its AccessRecord (only then: they cost memory per open exchange).
   [[nodiscard]] bool logs_client_fields() const noexcept { return logs_client_fields_; }
+  /// This loop's metrics (written by this loop's thread only; see loop_counters.hpp).
+  [[nodiscard]] LoopCounters& counters() noexcept { return counters_; }
+  [[nodiscard]] const LoopCounters& counters() const noexcept { return counters_; }
 
   /// A parser for a request head, from this loop's spares when there are any
   /// (constructing one zeroes ~3 KiB of header slots).
@@ -223,6 +231,7 @@ class ConnectionHost : public exchange::Owner {
   // that idle connections really give their memory back.
   static constexpr std::size_t kMaxSpares = 64;
 
+  LoopCounters counters_;
   const Config& config_;
   const ParserLimits limits_;
   const std::string https_fields_;

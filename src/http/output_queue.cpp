@@ -102,6 +102,7 @@ OutputQueue::FlushResult OutputQueue::flush(OutputSpares& spares, int fd, bool c
                      static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, budget)));
       if (n > 0) {
         result.progress = true;
+        result.written += static_cast<std::uint64_t>(n);
         budget -= std::min(budget, static_cast<std::size_t>(n));
         front.file_offset += static_cast<std::uint64_t>(n);
         front.file_left -= static_cast<std::uint64_t>(n);
@@ -141,6 +142,7 @@ OutputQueue::FlushResult OutputQueue::flush(OutputSpares& spares, int fd, bool c
       }
       if (n > 0) {
         result.progress = true;
+        result.written += static_cast<std::uint64_t>(n);
         budget -= std::min(budget, static_cast<std::size_t>(n));
         auto left = static_cast<std::size_t>(n);
         while (left > 0) {
@@ -245,6 +247,7 @@ OutputQueue::FlushResult OutputQueue::flush_tls(OutputSpares& spares, tls::TlsSt
       return result;
     }
     consume(plain.size());
+    result.written += plain.size();
     budget -= std::min(budget, plain.size());
     if (tls.unsent() >= kSendAt && !send(true)) return result;
   }

@@ -133,7 +133,8 @@ class OutputQueue {
   };
   struct FlushResult {
     FlushStatus status = FlushStatus::kDone;
-    bool progress = false;  ///< at least one byte written
+    bool progress = false;      ///< at least one byte written
+    std::uint64_t written = 0;  ///< bytes taken from the queue (plaintext, under TLS)
   };
   /// Writes to `fd` until done, blocked, or `budget` bytes are written. `closing`: the connection
   /// closes after this output, so its last bytes may wait for the FIN (MSG_MORE).

@@ -48,13 +48,13 @@ Endpoint parse_endpoint(std::string_view address, std::uint16_t port) {
   throw std::invalid_argument("not an IPv4 or IPv6 address: '" + std::string(address) + "'");
 }
 
-UniqueFd listen_tcp(const Endpoint& endpoint, int backlog) {
+UniqueFd listen_tcp(const Endpoint& endpoint, int backlog, bool reuse_port) {
   const std::string where = format_endpoint(endpoint.addr);
   UniqueFd fd(::socket(endpoint.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno(errno, "socket for " + where);
   const int one = 1;
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)) {
     throw_errno(errno, "setsockopt on " + where);
   }
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&endpoint.addr), endpoint.len) != 0) {

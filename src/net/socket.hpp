@@ -41,11 +41,12 @@ class PeerAddress {
 [[nodiscard]] Endpoint parse_endpoint(std::string_view address, std::uint16_t port);
 
 /// Creates a non-blocking, close-on-exec TCP listener bound to `endpoint` with
-/// SO_REUSEADDR and SO_REUSEPORT (so that every loop can have its own), and
-/// listens with `backlog`. An IPv6 "::" listener is dual-stack only if the system
+/// SO_REUSEADDR and SO_REUSEPORT (so that every loop can have its own; without `reuse_port`, a
+/// port already in use is refused even when its listener allows sharing), and listens with
+/// `backlog`. An IPv6 "::" listener is dual-stack only if the system
 /// says so (IPV6_V6ONLY is left as configured). Throws std::system_error whose
 /// message names the address, e.g. "bind 127.0.0.1:7878: Address already in use".
-[[nodiscard]] UniqueFd listen_tcp(const Endpoint& endpoint, int backlog);
+[[nodiscard]] UniqueFd listen_tcp(const Endpoint& endpoint, int backlog, bool reuse_port = true);
 
 /// Checks that `fd` is a listening TCP socket (IPv4 or IPv6), as a supervisor such as systemd
 /// hands over, and makes it non-blocking: several loops accept from it, and the ones that lose

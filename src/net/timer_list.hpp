@@ -6,6 +6,7 @@
 // Loop thread only.
 
 #include <chrono>
+#include <cstddef>
 
 namespace weft::net {
 
@@ -52,7 +53,11 @@ class TimerList {
     node.next_ = nullptr;
     (tail_ != nullptr ? tail_->next_ : head_) = &node;
     tail_ = &node;
+    ++size_;
   }
+
+  /// Nodes armed in this list.
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
   /// The earliest deadline, or Clock::time_point::max() when empty.
   [[nodiscard]] Clock::time_point next_deadline() const noexcept {
@@ -74,11 +79,13 @@ class TimerList {
     (node.next_ != nullptr ? node.next_->prev_ : tail_) = node.prev_;
     node.prev_ = node.next_ = nullptr;
     node.list_ = nullptr;
+    --size_;
   }
 
   Clock::duration duration_;
   TimerNode* head_ = nullptr;
   TimerNode* tail_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 inline void TimerNode::disarm() noexcept {

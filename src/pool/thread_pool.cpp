@@ -200,6 +200,11 @@ class ThreadPool::Impl {
 
   [[nodiscard]] std::size_t size() const noexcept { return options_.threads; }
   [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
+  [[nodiscard]] std::size_t busy() const noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < options_.threads; ++i) n += slots_[i].busy.load(std::memory_order_relaxed);
+    return n;
+  }
   [[nodiscard]] std::size_t failed_jobs() const noexcept { return failed_.load(std::memory_order_relaxed); }
 
   [[nodiscard]] detail::ThreadPoolCounters counters() const noexcept {
@@ -252,6 +257,7 @@ class ThreadPool::Impl {
     std::atomic<std::uint64_t> capped{0};
     std::atomic<std::uint64_t> backed_off{0};
     std::atomic<std::uint64_t> parks{0};
+    std::atomic<std::uint32_t> busy{0};  // 1 while the worker runs a job
   };
 
   // How park() ended: a job found on the re-check (the worker is running),
@@ -493,8 +499,10 @@ class ThreadPool::Impl {
       if (log_enabled(LogLevel::debug)) {
         log(LogLevel::debug, "worker " + std::to_string(index) + " got a job; executing.");
       }
+      slots_[index].busy.store(1, std::memory_order_relaxed);
       run(job);
       job.reset();  // the job's captures die here, on the worker, before the next pop
+      slots_[index].busy.store(0, std::memory_order_relaxed);
     }
     if (log_enabled(LogLevel::debug)) {
       log(LogLevel::debug, "worker " + std::to_string(index) + " shutting down.");
@@ -578,6 +586,7 @@ void ThreadPool::shutdown() { impl_->shutdown(); }
 std::size_t ThreadPool::size() const noexcept { return impl_->size(); }
 
 std::size_t ThreadPool::queued() const noexcept { return impl_->queued(); }
+std::size_t ThreadPool::busy() const noexcept { return impl_->busy(); }
 
 std::size_t ThreadPool::failed_jobs() const noexcept { return impl_->failed_jobs(); }
 

@@ -15,6 +15,7 @@
 
 #include "net/socket.hpp"
 #include "server/access_log.hpp"
+#include "server/metrics.hpp"
 #include "server/server_loop.hpp"
 #include "server/site.hpp"
 #include "server/virtual_hosts.hpp"
@@ -64,6 +65,13 @@ Config validated(Config c) {
   for (const int fd : c.listen_fds) require(fd >= 0, "listen_fds holds a negative descriptor");
   require(c.http_redirect_fds.empty() || c.http_redirect_port, "http_redirect_fds needs http_redirect_port");
   for (const int fd : c.http_redirect_fds) require(fd >= 0, "http_redirect_fds holds a negative descriptor");
+  if (c.metrics) {
+    // Bound without SO_REUSEPORT, but the main listener allows sharing: the same port would
+    // bind and quietly split the site's connections with the metrics loop.
+    require(c.metrics->port == 0 || c.metrics->port != c.port, "metrics port must differ from port");
+    require(c.metrics->port == 0 || !c.http_redirect_port || c.metrics->port != *c.http_redirect_port,
+            "metrics port must differ from http_redirect_port");
+  }
   if (c.loops == 0)
     c.loops = std::min<std::size_t>(kMaxLoops, std::max(1u, std::thread::hardware_concurrency()));
   return c;
@@ -114,10 +122,17 @@ class Server::Impl {
                                                  [](const Extra& e) { return e.ticket_keys != nullptr; });
     if (!any) throw std::logic_error("weft::Server::reload_tls: the server has no TLS certificates");
     // Every context first (each throws naming its file): all are replaced, or none.
-    std::shared_ptr<const tls::ServerContext> fresh = ticket_keys_ ? load_tls() : nullptr;
+    std::shared_ptr<const tls::ServerContext> fresh;
     std::vector<std::shared_ptr<const tls::ServerContext>> fresh_extra;
-    for (const Extra& e : extra_)
-      fresh_extra.push_back(e.ticket_keys ? load_extra_tls(e.config, e.ticket_keys) : nullptr);
+    try {
+      if (ticket_keys_) fresh = load_tls();
+      for (const Extra& e : extra_)
+        fresh_extra.push_back(e.ticket_keys ? load_extra_tls(e.config, e.ticket_keys) : nullptr);
+    } catch (...) {
+      note_reload(false);
+      throw;
+    }
+    note_reload(true);
     if (ticket_keys_) {
       tls_ = fresh;
       if (shared_) shared_->tls.store(std::move(fresh), std::memory_order_release);
@@ -202,6 +217,10 @@ class Server::Impl {
     return extra_.at(index).port;
   }
 
+  void note_reload(bool succeeded) noexcept {
+    (succeeded ? metrics_.reloads : metrics_.reload_failures).fetch_add(1, std::memory_order_relaxed);
+  }
+
   void reopen_access_log() {
     std::lock_guard lock(mutex_);
     if (sink_) sink_->reopen();
@@ -240,12 +259,24 @@ class Server::Impl {
       handover_ = {};
       for (auto& loop : loops_) loop->request_mode(http::HostMode::kFinishing);
     };
-    for (auto& listeners : listeners_)
+    for (auto& listeners : listeners_) {
       loops_.push_back(std::make_unique<server::ServerLoop>(*shared_, std::move(listeners)));
+      metrics_.loops.push_back(&loops_.back()->counters());
+    }
     listeners_.clear();
+    if (metrics_listener_.fd) {
+      // Last in loops_: it drains and stops with the others, and its thread is named apart.
+      std::vector<server::ListenerFd> one;
+      one.push_back(std::move(metrics_listener_));
+      metrics_.pool = pool_.get();
+      shared_->metrics = &metrics_;
+      loops_.push_back(
+          std::make_unique<server::ServerLoop>(*shared_, std::move(one), server::LoopRole::kMetrics));
+    }
+    const std::size_t site_loops = metrics_.loops.size();
     for (std::size_t i = 0; i < loops_.size(); ++i) {
-      threads_.emplace_back([this, i] {
-        const std::string name = "weft-loop-" + std::to_string(i);
+      threads_.emplace_back([this, i, site_loops] {
+        const std::string name = i < site_loops ? "weft-loop-" + std::to_string(i) : "weft-metrics";
         pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
         loops_[i]->run();
       });
@@ -327,6 +358,7 @@ class Server::Impl {
   server::Site site_;
   std::atomic<std::uint16_t> port_{0};
   std::atomic<std::uint16_t> redirect_port_{0};
+  std::atomic<std::uint16_t> metrics_port_{0};
 
  private:
   // Opens every listening descriptor, one set per loop, and the access log; nothing stays open
@@ -368,6 +400,13 @@ class Server::Impl {
         sets[i].push_back({net::listen_tcp(same, kListenBacklog), true});
     }
     for (Extra& e : extra_) e.port = bind_extra(e, sets);
+    net::UniqueFd metrics_fd;
+    std::uint16_t metrics_port = 0;
+    if (config_.metrics) {
+      metrics_fd = net::listen_tcp(net::parse_endpoint(config_.metrics->bind, config_.metrics->port),
+                                   kListenBacklog, false);
+      metrics_port = net::local_port(metrics_fd.get());
+    }
     sink_ = std::make_unique<server::AccessLogSink>(config_.access_log, config_.access_log_format);
     // A copy of each socket the server bound, so that duplicate_listeners() never races with a
     // loop closing its own descriptor; closed when the drain begins.
@@ -377,9 +416,15 @@ class Server::Impl {
       for (const auto& set : sets) handover.main.push_back(net::duplicate(set.front().fd.get()));
     }
     if (config_.http_redirect_fds.empty() && config_.http_redirect_port) {
-      for (const auto& set : sets) handover.redirect.push_back(net::duplicate(set.back().fd.get()));
+      for (const auto& set : sets) {
+        for (const auto& listener : set) {
+          if (listener.redirect) handover.redirect.push_back(net::duplicate(listener.fd.get()));
+        }
+      }
     }
     handover_ = std::move(handover);
+    metrics_listener_ = server::ListenerFd{std::move(metrics_fd)};
+    metrics_port_.store(metrics_port, std::memory_order_release);
     listeners_ = std::move(sets);
     port_.store(port, std::memory_order_release);
     redirect_port_.store(redirect_port, std::memory_order_release);
@@ -443,6 +488,10 @@ class Server::Impl {
   };
   Handover handover_;  // from listen() until the drain begins (guarded by mutex_)
   std::vector<std::vector<server::ListenerFd>> listeners_;  // per loop, from listen() to start()
+  server::ListenerFd metrics_listener_;                     // likewise (none without Config::metrics)
+  // Read by the metrics loop; its `loops` is filled before any loop thread starts. Declared
+  // before loops_, so that it outlives them.
+  server::MetricsSources metrics_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<server::ServerShared> shared_;
   std::vector<std::unique_ptr<server::ServerLoop>> loops_;  // destroyed after pool_ is shut down
@@ -503,6 +552,10 @@ void Server::sites(std::vector<SiteConfig> sites) { impl_->sites(std::move(sites
 std::size_t Server::listener(ListenerConfig listener) { return impl_->listener(std::move(listener)); }
 void Server::listeners(std::vector<ListenerConfig> listeners) { impl_->listeners(std::move(listeners)); }
 std::uint16_t Server::listener_port(std::size_t index) const { return impl_->listener_port(index); }
+void Server::note_reload(bool succeeded) noexcept { impl_->note_reload(succeeded); }
+std::uint16_t Server::metrics_port() const noexcept {
+  return impl_->metrics_port_.load(std::memory_order_acquire);
+}
 void Server::reopen_access_log() { impl_->reopen_access_log(); }
 Server::Listeners Server::duplicate_listeners() const { return impl_->duplicate_listeners(); }
 const Config& Server::config() const noexcept { return impl_->config_; }

@@ -27,8 +27,8 @@ constexpr auto kLogFlushInterval = std::chrono::seconds(1);
 
 }  // namespace
 
-ServerLoop::ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners)
-    : ConnectionHost(shared.config, event_loop), shared_(shared), log_(shared.access_log) {
+ServerLoop::ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners, LoopRole role)
+    : ConnectionHost(shared.config, event_loop), shared_(shared), role_(role), log_(shared.access_log) {
   for (ListenerFd& listener : listeners) add_acceptor(std::move(listener));
   listen_all();
   for (const auto& a : acceptors_) {
@@ -102,6 +102,9 @@ void ServerLoop::run() {
     }
     run_resumes();
     graveyard_.clear();
+    // The gauges, published once per turn: nothing changes them while the loop sleeps.
+    http::LoopCounters::set(counters().open, connections_.size());
+    http::LoopCounters::set(counters().idle, timers().keepalive.size() + timers().drain_grace.size());
     if ((stop_now_ || mode() != http::HostMode::kRunning) && connections_.empty()) break;
   }
   log_.flush();
@@ -141,7 +144,7 @@ void ServerLoop::accept_ready(Acceptor& acceptor) {
     }
     net::UniqueFd conn_fd(fd);
     if (shared_.config.send_buffer != 0) net::set_send_buffer(fd, shared_.config.send_buffer);
-    const std::size_t exit_after = shared_.config.exit_after;
+    const std::size_t exit_after = role_ == LoopRole::kSite ? shared_.config.exit_after : 0;
     if (exit_after != 0) {
       const std::size_t n = shared_.accepted.fetch_add(1, std::memory_order_relaxed) + 1;
       if (n > exit_after) return;  // another loop took the last one: refuse
@@ -149,7 +152,7 @@ void ServerLoop::accept_ready(Acceptor& acceptor) {
     }
     const std::uint64_t id = next_id_++;
     std::shared_ptr<const tls::ServerContext> tls;
-    if (!acceptor.redirect) {
+    if (!acceptor.redirect && role_ == LoopRole::kSite) {
       tls = acceptor.tls ? acceptor.tls->context.load(std::memory_order_acquire)
                          : shared_.tls.load(std::memory_order_acquire);
     }
@@ -163,6 +166,7 @@ void ServerLoop::accept_ready(Acceptor& acceptor) {
     }
     http::Connection* raw = connection.get();
     connections_.emplace(id, std::move(connection));
+    http::LoopCounters::add(counters().accepted);
     shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
     raw->start();
     raw->on_io(EPOLLIN);  // the request usually came with the connection (deferred accept)
@@ -228,6 +232,7 @@ void ServerLoop::close_all() {
 }
 
 http::Route ServerLoop::route(const http::RequestHead& head, std::string_view path) {
+  if (role_ == LoopRole::kMetrics) return metrics_route(head, path);
   if (shared_.use_hosts.load(std::memory_order_relaxed)) {
     const std::uint64_t generation = shared_.hosts_generation.load(std::memory_order_acquire);
     if (generation != hosts_generation_) {
@@ -237,6 +242,20 @@ http::Route ServerLoop::route(const http::RequestHead& head, std::string_view pa
     return hosts_->route(head, path, hosts_);
   }
   return shared_.site.route(head, path);
+}
+
+http::Route ServerLoop::metrics_route(const http::RequestHead& head, std::string_view path) const {
+  http::Route route;
+  if (path != "/metrics") {
+    route.response = Response::text(404, "Not found: this port serves only /metrics.\n");
+  } else if (head.method != http::Method::kGet && head.method != http::Method::kHead) {
+    route.response = Response::text(405, "/metrics answers GET and HEAD.\n");
+    route.response.add_header("Allow", "GET, HEAD");
+  } else {
+    route.response = Response::bytes(200, shared_.metrics->render(), kMetricsContentType);
+    route.response.add_header("Cache-Control", "no-store");
+  }
+  return route;
 }
 
 http::Route ServerLoop::redirect_route(const http::RequestHead& head) {
@@ -292,7 +311,11 @@ int ServerLoop::open_file_body(const Response& response, std::vector<http::BodyP
 }
 
 void ServerLoop::access(const http::Connection& connection, const http::AccessRecord& record) {
-  if (!log_.enabled()) return;
+  const double seconds = record.started == net::Clock::time_point{}
+                             ? -1.0
+                             : std::chrono::duration<double>(event_loop.now() - record.started).count();
+  counters().answered(record.protocol, record.status, seconds);
+  if (!log_.enabled() || role_ == LoopRole::kMetrics) return;
   const std::string peer = connection.peer();
   log_.add({peer, record.method, record.target, record.version_minor, record.status, record.body_bytes,
             record.referer, record.user_agent, record.https},

@@ -19,6 +19,7 @@
 #include "net/event_loop.hpp"
 #include "net/unique_fd.hpp"
 #include "server/access_log.hpp"
+#include "server/metrics.hpp"
 #include "server/site.hpp"
 #include "server/virtual_hosts.hpp"
 #include "tls/server_context.hpp"
@@ -51,6 +52,14 @@ struct ServerShared {
   std::atomic<std::size_t> accepted{0};
   /// Called (on a loop thread) when Config::exit_after connections were accepted.
   std::function<void()> on_exit_after = nullptr;
+  /// What the metrics loop answers with (null without Config::metrics).
+  const MetricsSources* metrics = nullptr;
+};
+
+/// What a loop serves.
+enum class LoopRole : std::uint8_t {
+  kSite,     ///< the site, on the main (and redirect) listeners
+  kMetrics,  ///< only /metrics, in cleartext, on the metrics listener; not counted itself
 };
 
 /// The certificates of one Server::listener (null: cleartext), replaced by a reload while
@@ -81,7 +90,7 @@ struct LoopHolder {
 class ServerLoop final : private LoopHolder, public http::ConnectionHost {
  public:
   /// `listeners`: the main ones first. Throws std::system_error when epoll refuses one.
-  ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners);
+  ServerLoop(ServerShared& shared, std::vector<ListenerFd> listeners, LoopRole role = LoopRole::kSite);
   ServerLoop(const ServerLoop&) = delete;
   ServerLoop& operator=(const ServerLoop&) = delete;
   ~ServerLoop();
@@ -131,8 +140,11 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
   void expire_timers();
   void shed_idle(std::size_t count);
   [[nodiscard]] net::Clock::time_point next_deadline() const;
+  /// The metrics loop's answer to every request.
+  [[nodiscard]] http::Route metrics_route(const http::RequestHead& head, std::string_view path) const;
 
   ServerShared& shared_;
+  const LoopRole role_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;  // the main listener first
   net::Clock::time_point resume_accept_ = net::Clock::time_point::max();
   net::Clock::time_point drain_deadline_ = net::Clock::time_point::max();

@@ -146,6 +146,23 @@ TEST(ThreadPool, QueuedCountsWaitingJobsOnly) {
   ASSERT_TRUE(eventually([&] { return pool.queued() == 0; }));
 }
 
+TEST(ThreadPool, BusyCountsWorkersRunningAJob) {
+  weft::ThreadPool pool(3);
+  EXPECT_EQ(pool.busy(), 0u);
+  Gate gate;
+  std::atomic<int> started{0};
+  for (int i = 0; i < 2; ++i) {
+    pool.execute([&] {
+      started.fetch_add(1);
+      gate.wait();
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return started.load() == 2; }));
+  EXPECT_EQ(pool.busy(), 2u);
+  gate.open();
+  ASSERT_TRUE(eventually([&] { return pool.busy() == 0; }));
+}
+
 TEST(ThreadPool, TryExecuteFailsWhenFullWithoutBlocking) {
   weft::ThreadPool pool(weft::ThreadPool::Options{.threads = 1, .max_queued = 3});
   Gate gate;
