@@ -279,6 +279,9 @@ bool Connection::start() {
   nghttp2_option_set_max_settings(option, 32);
   nghttp2_option_set_max_continuations(option, 8);
   nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33);
+  // RFC 9218: the priority field is read by nghttp2 once SETTINGS_NO_RFC7540_PRIORITIES is sent;
+  // PRIORITY_UPDATE frames only when asked for.
+  nghttp2_option_set_builtin_recv_extension_type(option, NGHTTP2_PRIORITY_UPDATE);
   const int rv = nghttp2_session_server_new2(&session_, callbacks, this, option);
   nghttp2_session_callbacks_del(callbacks);
   nghttp2_option_del(option);

@@ -520,13 +520,40 @@ def zero_window_stall():
         check(not c.data.get(1), "DATA sent into a zero window")
 
 
+def priorities():
+    """RFC 9218: a small urgent response goes before a large one of low urgency asked for first,
+    by the priority field and by PRIORITY_UPDATE; with equal priorities the order is the request
+    order (the control that shows the fields made the difference)."""
+    root = make_site()
+    try:
+        with Weft(ARGS.weft, root=root) as w:
+            def first_data_stream(frames_out):
+                c = RawClient(w.port)
+                c.send(frames_out(c))
+                check(c.run_until(lambda: 1 in c.ended and 3 in c.ended, 10), "answers incomplete")
+                check(c.status(1) == 200 and c.status(3) == 200, (c.status(1), c.status(3)))
+                c.close()
+                return next(f[2] for f in c.frames if f[0] == 0 and f[2] in (1, 3))
+
+            by_field = first_data_stream(lambda c: c.get_frame("/big.bin", 1, extra=[("priority", "u=7")]) +
+                                         c.get_frame("/a.txt", 3, extra=[("priority", "u=0")]))
+            check(by_field == 3, "the urgent response did not go first (priority field)")
+            update = RawClient.frame(16, 0, 0, (3).to_bytes(4, "big") + b"u=0")
+            by_frame = first_data_stream(lambda c: update + c.get_frame("/big.bin", 1) + c.get_frame("/a.txt", 3))
+            check(by_frame == 3, "the urgent response did not go first (PRIORITY_UPDATE)")
+            control = first_data_stream(lambda c: c.get_frame("/big.bin", 1) + c.get_frame("/a.txt", 3))
+            check(control == 1, "without priorities the first request did not go first")
+    finally:
+        shutil.rmtree(root)
+
+
 CASES = {f.__name__: f for f in [same_answers, curl_prior_knowledge, tls_alpn, no_h2, many_streams,
                                   stream_error_keeps_connection, upload_does_not_stall_others,
                                   access_log_and_version, goaway_drain, ping_and_idle,
                                   reset_cancels_handler, rfc9113_connection_errors,
                                   rfc9113_malformed_requests, header_table_size_zero, rapid_reset,
                                   continuation_flood, hpack_bomb, ping_flood, empty_data_flood,
-                                  zero_window_stall, bad_preface_over_tls]}
+                                  zero_window_stall, bad_preface_over_tls, priorities]}
 
 
 def main():
