@@ -520,6 +520,27 @@ def zero_window_stall():
         check(not c.data.get(1), "DATA sent into a zero window")
 
 
+def max_concurrent_streams():
+    """5.1.2: SETTINGS_MAX_CONCURRENT_STREAMS is advertised (--h2-max-streams); streams within it
+    are served, and a HEADERS past it is refused. RFC 9113 asks for a stream error; nghttp2 1.52
+    answers REFUSED_STREAM only before the client acknowledged the SETTINGS, and a connection
+    error (GOAWAY PROTOCOL_ERROR) after, which is what a client that ignores the limit gets."""
+    with Weft(ARGS.weft, ["--h2-max-streams", "2"]) as w:
+        c = RawClient(w.port)
+        check(c.run_until(lambda: any(f[0] == 4 and f[3] for f in c.frames)), "no SETTINGS")
+        settings = next(f[3] for f in c.frames if f[0] == 4 and f[3])
+        advertised = {int.from_bytes(settings[i:i + 2], "big"): int.from_bytes(settings[i + 2:i + 6], "big")
+                      for i in range(0, len(settings), 6)}
+        check(advertised.get(3) == 2, f"SETTINGS {advertised}")
+        c.send(b"".join(c.get_frame(f"/sleep?ms=100&i={i}", 1 + 2 * i) for i in range(2)))
+        check(c.run_until(lambda: 1 in c.ended and 3 in c.ended, 10), "streams within the limit unanswered")
+        check(c.status(1) == 200 and c.status(3) == 200, (c.status(1), c.status(3)))
+        c.send(b"".join(c.get_frame(f"/sleep?ms=500&j={i}", 5 + 2 * i) for i in range(3)))
+        check(c.run_until(lambda: 9 in c.resets or c.goaway is not None, 10), "the third stream was not refused")
+        check(c.resets.get(9) == 7 or c.goaway == (7, PROTOCOL_ERROR), f"resets {c.resets}, GOAWAY {c.goaway}")
+        c.close()
+
+
 def priorities():
     """RFC 9218: a small urgent response goes before a large one of low urgency asked for first,
     by the priority field and by PRIORITY_UPDATE; with equal priorities the order is the request
@@ -553,7 +574,8 @@ CASES = {f.__name__: f for f in [same_answers, curl_prior_knowledge, tls_alpn, n
                                   reset_cancels_handler, rfc9113_connection_errors,
                                   rfc9113_malformed_requests, header_table_size_zero, rapid_reset,
                                   continuation_flood, hpack_bomb, ping_flood, empty_data_flood,
-                                  zero_window_stall, bad_preface_over_tls, priorities]}
+                                  zero_window_stall, bad_preface_over_tls, priorities,
+                                  max_concurrent_streams]}
 
 
 def main():
