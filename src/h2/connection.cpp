@@ -170,7 +170,7 @@ struct Connection::Callbacks {
       s->deferred = true;
       return NGHTTP2_ERR_DEFERRED;
     }
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(length, s->out_bytes));
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(length, s->out_bytes));
     *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
     if (n == s->out_bytes && s->out_end) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     return static_cast<ssize_t>(n);
