@@ -208,10 +208,7 @@ class ConnectionHost : public exchange::Owner {
   [[nodiscard]] virtual bool offers_h2() const noexcept { return false; }
   /// Replaces `from` (which has stopped using its socket, and is_closed()) by an HTTP/2
   /// connection on `handover`, under the same id. `from` is destroyed as a closed connection is.
-  virtual void switch_to_h2(HostedConnection& from, Handover handover) {
-    (void)from;
-    (void)handover;
-  }
+  virtual void switch_to_h2(HostedConnection& /*from*/, Handover /*handover*/) {}
   /// The connection has closed its socket; the host may destroy it once the
   /// current event has been handled (never during a Connection member call).
   virtual void closed(HostedConnection& connection) = 0;
