@@ -206,7 +206,7 @@ struct Connection::Callbacks {
   }
 };
 
-Connection::Connection(http::ConnectionHost& host, http::Handover handover)
+Connection::Connection(http::ConnectionHost& host, http::Handover&& handover)
     : HostedConnection(handover.peer, handover.id),
       host_(host),
       fd_(std::move(handover.fd)),
@@ -309,7 +309,7 @@ bool Connection::start() {
   }
   const std::string input = std::move(handed_input_);
   handed_input_ = std::string();
-  if (!input.empty() && !feed(input)) return false;
+  if (!input.empty() && !feed(input.data(), input.size())) return false;
   drive();
   return !closed_;
 }
@@ -383,7 +383,7 @@ bool Connection::read_input() {
     }
     ++net::read_epoch;
     budget -= std::min(budget, static_cast<std::size_t>(n));
-    if (!feed({buffer.data(), static_cast<std::size_t>(n)})) return false;
+    if (!feed(buffer.data(), static_cast<std::size_t>(n))) return false;
   }
   if (peer_eof_) {
     // The client is gone: its streams cannot be answered. What nghttp2 queued is dropped.
@@ -393,10 +393,9 @@ bool Connection::read_input() {
   return true;
 }
 
-bool Connection::feed(std::string_view bytes) {
+bool Connection::feed(const char* data, std::size_t size) {
   in_callbacks_ = true;
-  const ssize_t rv =
-      nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  const ssize_t rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(data), size);
   in_callbacks_ = false;
   if (rv < 0) {
     // A fatal error (a bad preface, a flood nghttp2 caught): it has queued GOAWAY when it could.

@@ -42,7 +42,7 @@ namespace weft::h2 {
 class Connection final : public http::HostedConnection {
  public:
   /// Takes over the socket (and TLS stream, and bytes already read) of `handover`.
-  Connection(http::ConnectionHost& host, http::Handover handover);
+  Connection(http::ConnectionHost& host, http::Handover&& handover);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() override;
@@ -67,7 +67,7 @@ class Connection final : public http::HostedConnection {
   void drive();
   /// Reads what the socket has and feeds it to nghttp2; false when the connection closed.
   bool read_input();
-  bool feed(std::string_view bytes);
+  bool feed(const char* data, std::size_t size);
   /// Moves nghttp2's output into the queue and writes it, until blocked or done.
   void write_output();
   void after_io(bool progress);
