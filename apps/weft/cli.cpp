@@ -314,6 +314,13 @@ std::variant<Options, Exit> parse(int argc, const char* const* argv, bool stdout
       ->type_name("N")
       ->check(positive_size)
       ->capture_default_str();
+  bool no_h2 = false;
+  app.add_flag("--no-h2", no_h2, "Speak HTTP/1.1 only (no HTTP/2 by ALPN h2 or prior knowledge)");
+  app.add_option("--h2-max-streams", config.h2_max_concurrent_streams,
+                 "HTTP/2 streams one connection may have open at once")
+      ->type_name("N")
+      ->check(CLI::Range(1U, 1000000U))
+      ->capture_default_str();
   app.add_option("--send-buffer", config.send_buffer,
                  "SO_SNDBUF of each connection in bytes (caps what a stalled reader pins); 0 = kernel's")
       ->type_name("BYTES")
@@ -456,6 +463,7 @@ std::variant<Options, Exit> parse(int argc, const char* const* argv, bool stdout
   if (!metrics.empty()) config.metrics = parse_listen_address(metrics);
   config.hsts_seconds = hsts;
   files.listing = !no_listing;
+  config.http2 = !no_h2;
   config.shutdown_timeout = to_millis(shutdown_timeout);
   config.drain_idle_grace = to_millis(drain_idle_grace);
   config.header_timeout = to_millis(header_timeout);

@@ -36,6 +36,9 @@ using Bytes = std::span<const std::uint8_t>;
 /// responses whatever the split.
 [[nodiscard]] Failure check_connection(Bytes input);
 
+// HTTP/2: the preface, then the input's bytes into a real h2::Connection (fuzz/checks/h2_check.cpp).
+[[nodiscard]] Failure check_h2(Bytes input);
+
 /// files::normalize_path: the result is inside the root (checked against
 /// std::filesystem::path::lexically_normal and an independent segment stack), has no "." or ".."
 /// segment, no empty segment, no NUL, or the request is rejected (400, or 404 for hidden names);

@@ -201,10 +201,11 @@ FuzzHost::~FuzzHost() {
 #endif
 }
 
-void FuzzHost::begin(bool busy) {
+void FuzzHost::begin(bool busy, bool multiplexed) {
   set_mode(http::HostMode::kRunning);
   log_.clear();
-  pending_.reset();
+  pending_.clear();
+  multiplexed_ = multiplexed;
   jobs_.clear();
   news_ = false;
   streams_.drop_next.clear();
@@ -222,13 +223,11 @@ void FuzzHost::begin(bool busy) {
 }
 
 void FuzzHost::drain() {
-  for (int i = 0; i < 100 && (pending_ || !jobs_.empty() || !streams_.drop_next.empty()); ++i) {
+  for (int i = 0; i < 100 && (!pending_.empty() || !jobs_.empty() || !streams_.drop_next.empty()); ++i) {
     streams_.drop_next.clear();
-    if (pending_) {
-      Dispatched d = std::move(*pending_);
-      pending_.reset();
-      d.endpoint->start(std::move(d.request), std::move(d.reply));
-    }
+    std::vector<Dispatched> started;
+    started.swap(pending_);
+    for (Dispatched& d : started) d.endpoint->start(std::move(d.request), std::move(d.reply));
     std::vector<std::function<void()>> jobs;
     jobs.swap(jobs_);
     for (auto& job : jobs) job();
@@ -252,17 +251,17 @@ bool FuzzHost::end_held() {
   return !held.empty();
 }
 
-void FuzzHost::change_mode(http::HostMode mode, http::Connection& connection) {
+void FuzzHost::change_mode(http::HostMode mode, http::HostedConnection& connection) {
   set_mode(mode);
   connection.on_mode_change();
 }
 
-bool FuzzHost::run_pending(http::Connection& connection) {
+bool FuzzHost::run_pending(http::HostedConnection& connection) {
   bool ran = !streams_.drop_next.empty();
   streams_.drop_next.clear();  // /st/late-cut: cut now, a round after it started
-  if (pending_) {
-    Dispatched d = std::move(*pending_);
-    pending_.reset();
+  std::vector<Dispatched> started;
+  started.swap(pending_);
+  for (Dispatched& d : started) {
     d.endpoint->start(std::move(d.request), std::move(d.reply));
     ran = true;
   }
@@ -325,11 +324,11 @@ http::Route FuzzHost::route(const http::RequestHead& head, std::string_view path
 
 bool FuzzHost::dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) {
   if (busy_ && dispatches_++ % 2 == 0) return false;
-  if (pending_) throw std::logic_error("a second dispatch while a handler runs");
+  if (!pending_.empty() && !multiplexed_) throw std::logic_error("a second dispatch while a handler runs");
   if (&endpoint == uploader_.get() && (request.path() == "/up/early" || request.path() == "/up/echo"))
     early_at_ = std::min(early_at_, log_.size());
   if (&endpoint == streamer_.get()) streams_.hold_at = log_.size();
-  pending_ = Dispatched{&endpoint, std::move(request), std::move(reply)};
+  pending_.push_back(Dispatched{&endpoint, std::move(request), std::move(reply)});
   return true;
 }
 
@@ -348,7 +347,7 @@ int FuzzHost::open_file_body(const Response& response, std::vector<http::BodyPar
   return opened.status;
 }
 
-void FuzzHost::access(const http::Connection& /*connection*/, const http::AccessRecord& record) {
+void FuzzHost::access(const http::HostedConnection& /*connection*/, const http::AccessRecord& record) {
   const std::string_view method = record.method;
   const std::string_view target = record.target;
   const int status = record.status;
@@ -363,6 +362,6 @@ void FuzzHost::access(const http::Connection& /*connection*/, const http::Access
   }
 }
 
-void FuzzHost::closed(http::Connection& /*connection*/) { closed_ = true; }
+void FuzzHost::closed(http::HostedConnection& /*connection*/) { closed_ = true; }
 
 }  // namespace weft::fuzz

@@ -78,12 +78,13 @@ class FuzzHost final : public http::ConnectionHost {
 
   /// Before each connection: running mode, empty log. `busy`: dispatch() refuses every other call,
   /// the first one included (-> 503), and run_off_loop() two body deliveries of three (retried).
-  void begin(bool busy);
+  /// `multiplexed`: the connection is HTTP/2, whose streams may dispatch several handlers at once.
+  void begin(bool busy, bool multiplexed = false);
   /// Enters `mode` (draining or finishing) as the server would, for `connection`.
-  void change_mode(http::HostMode mode, http::Connection& connection);
-  /// Runs the handler dispatched last, if any, and completes `connection` with its response.
+  void change_mode(http::HostMode mode, http::HostedConnection& connection);
+  /// Runs the handlers dispatched since the last call, if any, and completes `connection` with its response.
   /// Returns whether one ran.
-  bool run_pending(http::Connection& connection);
+  bool run_pending(http::HostedConnection& connection);
 
   /// After the connection closed: runs what a pool would still run (a handler dispatched last,
   /// body deliveries), as a real pool runs every job it took.
@@ -118,8 +119,8 @@ class FuzzHost final : public http::ConnectionHost {
   bool run_off_loop(std::function<void()> job) override;
   void post_news(std::uint64_t connection_id) override;
   int open_file_body(const Response& response, std::vector<http::BodyPart>& body) override;
-  void access(const http::Connection& connection, const http::AccessRecord& record) override;
-  void closed(http::Connection& connection) override;
+  void access(const http::HostedConnection& connection, const http::AccessRecord& record) override;
+  void closed(http::HostedConnection& connection) override;
 
  private:
   std::shared_ptr<const net::UniqueFd> file_;  // a memfd with known bytes
@@ -132,7 +133,8 @@ class FuzzHost final : public http::ConnectionHost {
     Request request;
     Reply reply;
   };
-  std::optional<Dispatched> pending_;
+  std::vector<Dispatched> pending_;          // one at most unless multiplexed_
+  bool multiplexed_ = false;                 // HTTP/2: several handlers may be dispatched at once
   std::vector<std::function<void()>> jobs_;  // body deliveries, run by run_pending
   bool news_ = false;
   StreamSlots streams_;

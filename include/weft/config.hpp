@@ -74,6 +74,12 @@ struct Config {
   /// 64 + 1/16 of the limit for listeners, logs and files being sent).
   /// nginx 512/worker, h2o 1024.
   std::size_t max_connections = 10000;
+  /// HTTP/2 (RFC 9113): by ALPN "h2" over TLS, and with prior knowledge (a connection that opens
+  /// with the HTTP/2 preface) on a cleartext port. Off: every connection speaks HTTP/1.1.
+  bool http2 = true;
+  /// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: requests one connection may have open at once.
+  /// nginx 128, h2o 100.
+  std::uint32_t h2_max_concurrent_streams = 100;
   /// SO_SNDBUF of every accepted socket, in bytes; 0 = the kernel's choice (auto-tuned up to
   /// net.ipv4.tcp_wmem's maximum, 4 MiB on Debian). A cap bounds the kernel memory a client
   /// that stops reading can pin (a few hundred stalled readers of large files otherwise put the

@@ -45,6 +45,8 @@ class Request {
   [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
   /// 0 for HTTP/1.0, 1 for HTTP/1.1.
   [[nodiscard]] int version_minor() const noexcept { return version_minor_; }
+  /// 1 for HTTP/1.x, 2 for HTTP/2 (whose version_minor() is 0).
+  [[nodiscard]] int version_major() const noexcept { return version_major_; }
 
   /// The value of the first field `name` (ASCII case-insensitive); nullopt if absent.
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept;
@@ -87,6 +89,7 @@ class Request {
   struct Parts {
     std::string_view method, target, path_decoded, query, host, body, peer;
     int version_minor = 1;
+    int version_major = 1;
     std::vector<Header> headers;  ///< views into the caller's bytes; copied
   };
   /// Copies everything `parts` refers to into one owned buffer.
@@ -104,6 +107,7 @@ class Request {
   std::shared_ptr<const std::string> storage_;  // every view below points into *storage_
   std::string_view method_, target_, path_, query_, host_, body_, peer_;
   int version_minor_ = 1;
+  int version_major_ = 1;
   std::vector<Header> headers_;
   std::vector<std::pair<std::string, std::string>> params_;
   std::shared_ptr<exchange::Exchange> body_source_;

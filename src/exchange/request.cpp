@@ -53,6 +53,7 @@ Request Request::from_parts(const Parts& parts) {
   request.body_ = view(scalar_spans[5]);
   request.peer_ = view(scalar_spans[6]);
   request.version_minor_ = parts.version_minor;
+  request.version_major_ = parts.version_major;
   request.headers_.reserve(header_spans.size());
   for (const auto& [name, value] : header_spans) request.headers_.push_back({view(name), view(value)});
   request.storage_ = std::move(storage);

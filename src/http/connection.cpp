@@ -35,6 +35,7 @@ constexpr std::size_t kCoalesceMax = OutputQueue::kCoalesceMax;
 // client that stops reading leaves the bytes in the exchange, where the producer sees them.
 constexpr std::size_t kStreamTakeBelow = std::size_t{64} * 1024;
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
+constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 bool has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
 
@@ -42,7 +43,7 @@ bool has_no_body(int status) { return status < 200 || status == 204 || status ==
 
 Connection::Connection(ConnectionHost& host, net::UniqueFd fd, net::PeerAddress peer, std::uint64_t id,
                        std::shared_ptr<const tls::ServerContext> tls, bool redirect)
-    : host_(host), fd_(std::move(fd)), peer_(peer), id_(id), redirect_(redirect) {
+    : HostedConnection(peer, id), host_(host), fd_(std::move(fd)), redirect_(redirect) {
   if (tls) tls_ = std::make_unique<tls::TlsStream>(std::move(tls), fd_.get());
 }
 
@@ -101,6 +102,10 @@ bool Connection::continue_handshake() {
     case tls::TlsStream::Handshake::kDone:
       LoopCounters::add(tls_->info()->resumed ? host_.counters().tls_resumed : host_.counters().tls_full);
       readable_ = true;  // OpenSSL may hold the first request already
+      if (host_.offers_h2() && tls_->info()->alpn == "h2") {
+        hand_over_h2();
+        return false;
+      }
       return true;
     case tls::TlsStream::Handshake::kWaiting:
       return false;  // the header timer, armed at start(), bounds the handshake too
@@ -126,6 +131,28 @@ void Connection::answer_plain_http() {
                  ReplyInfo{"-", "-", 1, false, {}, {}});
   state_ = State::kClosing;
   drive();
+}
+
+void Connection::hand_over_h2() {
+  Handover handover;
+  handover.fd = std::move(fd_);
+  handover.peer = peer_address();
+  handover.id = id();
+  handover.tls = std::move(tls_);
+  handover.input.assign(input_->data());
+  input_->consume(input_->size());
+  // This object stops here as a closed one would, but the socket lives on in the new connection.
+  state_ = State::kClosed;
+  if (resume_queued_) {
+    host_.cancel_resume(*this);
+    resume_queued_ = false;
+  }
+  disarm();
+  timer_ = TimerKind::kNone;
+  in_ = net::ByteBuffer();
+  host_.give_parser(std::move(parser_));
+  out_.release(host_.output_spares());
+  host_.switch_to_h2(*this, std::move(handover));
 }
 
 void Connection::on_resume() {
@@ -163,15 +190,15 @@ void ConnectionHost::run_resumes() {
   resuming_.swap(resumes_);
   // A resumed connection may cancel another one's entry: it is nulled in place, never erased,
   // and new entries go to resumes_, so this vector does not change size while it is walked.
-  for (Connection* const& connection : resuming_) {
+  for (HostedConnection* const& connection : resuming_) {
     if (connection != nullptr) connection->on_resume();
   }
   resuming_.clear();
 }
 
-void ConnectionHost::cancel_resume(Connection& connection) noexcept {
+void ConnectionHost::cancel_resume(HostedConnection& connection) noexcept {
   std::erase(resumes_, &connection);
-  std::replace(resuming_.begin(), resuming_.end(), &connection, static_cast<Connection*>(nullptr));
+  std::replace(resuming_.begin(), resuming_.end(), &connection, static_cast<HostedConnection*>(nullptr));
 }
 
 void Connection::drive() {
@@ -378,6 +405,17 @@ bool Connection::step_head() {
     state_ = State::kHead;
     arm(TimerKind::kHeader);  // the whole-head deadline starts with its first byte
   }
+  if (requests_ == 0 && !tls_ && !redirect_ && host_.offers_h2() && in.data().front() == 'P') {
+    // HTTP/2 with prior knowledge (RFC 9113 3.3) opens with the preface, which no HTTP/1.1
+    // request does: wait until it is whole or ruled out.
+    const std::string_view data = in.data();
+    const std::size_t n = std::min(data.size(), kH2Preface.size());
+    if (data.substr(0, n) == kH2Preface.substr(0, n)) {
+      if (n < kH2Preface.size()) return false;
+      hand_over_h2();
+      return true;
+    }
+  }
   // A connection holds a parser only while a head is incomplete: the common
   // request that arrives whole borrows the loop's and gives it straight back.
   if (!parser_) parser_ = host_.take_parser();
@@ -466,7 +504,7 @@ void Connection::on_head(const RequestHead& head, std::size_t consumed) {
   parts.path_decoded = path;
   parts.query = head.query;
   parts.host = head.host;
-  const std::string peer = peer_.to_string();
+  const std::string peer = this->peer();
   parts.peer = peer;
   parts.version_minor = head.version_minor;
   parts.headers.reserve(head.header_count);
@@ -648,7 +686,7 @@ void Connection::dispatch() {
 
 bool Connection::start_exchange(Request request) {
   auto ex = std::make_shared<exchange::Exchange>();
-  ex->attach(host_, id_);
+  ex->attach(host_, id());
   ex->hold(pending_->owner);
   if (stream_body_) request.set_body_source(ex);
   pending_->exchange = ex;

@@ -29,6 +29,7 @@
 #include "exchange/exchange.hpp"
 #include "http/chunked_decoder.hpp"
 #include "http/connection_host.hpp"
+#include "http/hosted_connection.hpp"
 #include "http/output_queue.hpp"
 #include "http/parser.hpp"
 #include "net/byte_buffer.hpp"
@@ -42,7 +43,7 @@
 
 namespace weft::http {
 
-class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
+class Connection final : public HostedConnection {
  public:
   /// `tls`: the connection is HTTPS, with these certificates (null: cleartext). `redirect`: every
   /// request is answered by the host's redirect to HTTPS (ConnectionHost::route).
@@ -50,7 +51,7 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
              std::shared_ptr<const tls::ServerContext> tls = nullptr, bool redirect = false);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection();
+  ~Connection() override;
 
   /// Arms the header timer. The connection is not yet watched by epoll: a freshly accepted
   /// socket usually holds its request already (the listener defers accept until data arrives),
@@ -63,22 +64,19 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
 
   void on_io(std::uint32_t events) override;
   /// Continues writing after the host's resume_later() (see ConnectionHost::run_resumes).
-  void on_resume();
+  void on_resume() override;
   /// The armed timer fired (the host pops it from `kind`'s list).
-  void on_timeout(TimerKind kind);
+  void on_timeout(TimerKind kind) override;
   /// The exchange in flight has news (an answer, stream bytes, room for body bytes); loop thread.
-  void on_exchange_news();
+  void on_exchange_news() override;
   /// The host's mode changed: close if idle, else finish the current request with close.
-  void on_mode_change();
+  void on_mode_change() override;
   /// Closes the socket now; the host is told through closed().
-  void close();
+  void close() override;
 
-  [[nodiscard]] bool is_closed() const noexcept { return state_ == State::kClosed; }
+  [[nodiscard]] bool is_closed() const noexcept override { return state_ == State::kClosed; }
   /// True between requests with nothing buffered, queued or in flight.
-  [[nodiscard]] bool is_idle() const noexcept;
-  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
-  /// "127.0.0.1:50312" or "[::1]:50312", formatted on each call.
-  [[nodiscard]] std::string peer() const { return peer_.to_string(); }
+  [[nodiscard]] bool is_idle() const noexcept override;
 
  private:
   enum class State : std::uint8_t {
@@ -125,6 +123,8 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
 
   /// Runs the TLS handshake on; true once established (HTTP may start).
   bool continue_handshake();
+  /// The client speaks HTTP/2: the socket, TLS stream and input go to the host's HTTP/2 connection.
+  void hand_over_h2();
   /// The client spoke cleartext to the TLS port: a plain-text 400, then close.
   void answer_plain_http();
   void drive();
@@ -203,8 +203,6 @@ class Connection final : public net::EventLoop::Watcher, public net::TimerNode {
 
   ConnectionHost& host_;
   net::UniqueFd fd_;
-  net::PeerAddress peer_;
-  std::uint64_t id_;
 
   State state_ = State::kHead;
   TimerKind timer_ = TimerKind::kNone;

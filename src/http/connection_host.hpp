@@ -17,6 +17,7 @@
 
 #include "exchange/endpoint.hpp"
 #include "exchange/exchange.hpp"
+#include "http/hosted_connection.hpp"
 #include "http/limits.hpp"
 #include "http/loop_counters.hpp"
 #include "http/output_queue.hpp"
@@ -26,14 +27,13 @@
 #include "net/event_loop.hpp"
 #include "net/timer_list.hpp"
 #include "net/unique_fd.hpp"
+#include "tls/tls_stream.hpp"
 #include "weft/config.hpp"
 #include "weft/reply.hpp"
 #include "weft/request.hpp"
 #include "weft/response.hpp"
 
 namespace weft::http {
-
-class Connection;
 
 /// What to do with a request whose head has arrived.
 struct Route {
@@ -113,6 +113,16 @@ struct Timers {
   }
 };
 
+/// What an HTTP/1.1 connection hands over when its client speaks HTTP/2 (the preface on a
+/// cleartext port, or ALPN "h2"): the socket, its TLS stream, and the bytes already read.
+struct Handover {
+  net::UniqueFd fd;
+  net::PeerAddress peer;
+  std::uint64_t id = 0;
+  std::unique_ptr<tls::TlsStream> tls;
+  std::string input;
+};
+
 /// One finished response as the access log records it. The views are valid during the call.
 struct AccessRecord {
   std::string_view method;  ///< "-" when the request could not be parsed
@@ -124,7 +134,8 @@ struct AccessRecord {
   /// record them (ConnectionHost::logs_client_fields()).
   std::string_view referer;
   std::string_view user_agent;
-  bool https = false;  ///< the connection speaks TLS
+  bool https = false;     ///< the connection speaks TLS
+  int version_major = 1;  ///< 2 for HTTP/2 (then version_minor is 0)
   /// When the request's head was complete (the loop's clock); the epoch when there was no
   /// request to time (a parse error, a timeout): then the answer counts, but is not timed.
   net::Clock::time_point started{};
@@ -181,12 +192,12 @@ class ConnectionHost : public exchange::Owner {
   /// budget for this turn with output left, and the socket is still writable (edge-triggered
   /// epoll will not say so again). The host's loop must call run_resumes() once per turn, before
   /// it destroys closed connections, and not wait in epoll while has_resumes().
-  void resume_later(Connection& connection) { resumes_.push_back(&connection); }
+  void resume_later(HostedConnection& connection) { resumes_.push_back(&connection); }
   [[nodiscard]] bool has_resumes() const noexcept { return !resumes_.empty(); }
-  /// Resumes the connections queued before this call (defined with Connection).
+  /// Resumes the connections queued before this call.
   void run_resumes();
   /// Forgets `connection`'s pending resume (it is closing or going away).
-  void cancel_resume(Connection& connection) noexcept;
+  void cancel_resume(HostedConnection& connection) noexcept;
 
   /// Decides how to answer `head`, whose path decodes to `path`.
   [[nodiscard]] virtual Route route(const RequestHead& head, std::string_view path) = 0;
@@ -201,10 +212,15 @@ class ConnectionHost : public exchange::Owner {
   /// to answer instead (403, 404, 503). Loop thread.
   [[nodiscard]] virtual int open_file_body(const Response& response, std::vector<BodyPart>& body) = 0;
   /// One access-log entry for a finished response.
-  virtual void access(const Connection& connection, const AccessRecord& record) = 0;
+  virtual void access(const HostedConnection& connection, const AccessRecord& record) = 0;
+  /// Whether a client may speak HTTP/2 (Config::http2 and a host that implements switch_to_h2).
+  [[nodiscard]] virtual bool offers_h2() const noexcept { return false; }
+  /// Replaces `from` (which has stopped using its socket, and is_closed()) by an HTTP/2
+  /// connection on `handover`, under the same id. `from` is destroyed as a closed connection is.
+  virtual void switch_to_h2(HostedConnection& /*from*/, Handover /*handover*/) {}
   /// The connection has closed its socket; the host may destroy it once the
   /// current event has been handled (never during a Connection member call).
-  virtual void closed(Connection& connection) = 0;
+  virtual void closed(HostedConnection& connection) = 0;
 
  protected:
   ~ConnectionHost() = default;
@@ -238,8 +254,8 @@ class ConnectionHost : public exchange::Owner {
   const bool logs_client_fields_;
   std::vector<std::unique_ptr<RequestParser>> spare_parsers_;
   OutputSpares output_spares_;
-  std::vector<Connection*> resumes_;
-  std::vector<Connection*> resuming_;
+  std::vector<HostedConnection*> resumes_;
+  std::vector<HostedConnection*> resuming_;
   net::ByteBuffer scratch_;
   net::EventLoop& loop_;
   Timers timers_;

@@ -18,14 +18,17 @@ namespace weft::http {
 /// The protocol of a connection or an answer, as the metrics name it.
 enum class Protocol : std::uint8_t {
   kHttp1,  ///< HTTP/1.0 and HTTP/1.1
+  kH2,     ///< HTTP/2 (over TLS or cleartext)
 };
-inline constexpr std::size_t kProtocolCount = 1;
+inline constexpr std::size_t kProtocolCount = 2;
 
 /// The label value of `p` (ALPN's names).
 [[nodiscard]] constexpr std::string_view protocol_name(Protocol p) noexcept {
   switch (p) {
     case Protocol::kHttp1:
       return "http/1.1";
+    case Protocol::kH2:
+      return "h2";
   }
   return "unknown";
 }

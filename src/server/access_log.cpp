@@ -171,7 +171,9 @@ void AccessLogBuffer::add(const Entry& entry, std::time_t now) {
   // %h is the address alone: "127.0.0.1:50312" -> "127.0.0.1", "[::1]:50312" -> "::1".
   std::string_view host = entry.peer.substr(0, entry.peer.rfind(':'));
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  const char* protocol = entry.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+  const char* protocol = entry.version_major == 2   ? "HTTP/2.0"
+                         : entry.version_minor == 0 ? "HTTP/1.0"
+                                                    : "HTTP/1.1";
   if (format == AccessLogFormat::json) {
     buffer_.append(R"({"time":")").append(stamp_).append(R"(","remote_addr":)");
     append_json_string(buffer_, host);

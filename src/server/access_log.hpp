@@ -66,6 +66,7 @@ class AccessLogBuffer {
     std::string_view referer;
     std::string_view user_agent;
     bool https = false;
+    int version_major = 1;
   };
   /// Appends one line in the sink's format; flushes when the buffer passes its size.
   void add(const Entry& entry, std::time_t now);

@@ -48,6 +48,7 @@ Config validated(Config c) {
   require(c.max_headers > 0 && c.max_headers <= 100, "max_headers must be between 1 and 100");
   require(c.max_requests_per_connection > 0, "max_requests_per_connection must be > 0");
   require(c.max_connections > 0, "max_connections must be > 0");
+  require(c.h2_max_concurrent_streams > 0, "h2_max_concurrent_streams must be > 0");
   require(c.header_timeout.count() > 0, "header_timeout must be > 0");
   require(c.body_timeout.count() > 0, "body_timeout must be > 0");
   require(c.keepalive_timeout.count() > 0, "keepalive_timeout must be > 0");
@@ -112,8 +113,9 @@ class Server::Impl {
 
   // Throws std::invalid_argument naming the file that failed.
   [[nodiscard]] std::shared_ptr<const tls::ServerContext> load_tls() const {
-    return std::make_shared<const tls::ServerContext>(config_.tls, ticket_keys_,
-                                                      std::vector<std::string>{"http/1.1"});
+    return std::make_shared<const tls::ServerContext>(
+        config_.tls, ticket_keys_,
+        config_.http2 ? std::vector<std::string>{"h2", "http/1.1"} : std::vector<std::string>{"http/1.1"});
   }
 
   void reload_tls() {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "files/open_file.hpp"
+#include "h2/connection.hpp"
 #include "http/error_page.hpp"
 #include "net/socket.hpp"
 #include "tls/tls_stream.hpp"
@@ -119,7 +120,7 @@ void ServerLoop::expire_timers() {
   const net::Clock::time_point now = event_loop.now();
   for (const auto& [list, kind] : timers().lists()) {
     while (net::TimerNode* node = list->pop_expired(now))
-      static_cast<http::Connection*>(node)->on_timeout(kind);
+      static_cast<http::HostedConnection*>(node)->on_timeout(kind);
   }
 }
 
@@ -187,12 +188,12 @@ void ServerLoop::pause_accepting() {
 }
 
 void ServerLoop::shed_idle(std::size_t count) {
-  std::vector<http::Connection*> idle;
+  std::vector<http::HostedConnection*> idle;
   for (auto& [id, c] : connections_) {
     if (idle.size() >= count) break;
     if (c->is_idle()) idle.push_back(c.get());
   }
-  for (http::Connection* c : idle) c->close();
+  for (http::HostedConnection* c : idle) c->close();
 }
 
 void ServerLoop::request_mode(http::HostMode mode) {
@@ -208,10 +209,10 @@ void ServerLoop::enter_mode(http::HostMode mode) {
   set_mode(mode);
   close_listener();
   if (mode == http::HostMode::kDraining) drain_deadline_ = event_loop.now() + shared_.config.shutdown_timeout;
-  std::vector<http::Connection*> all;
+  std::vector<http::HostedConnection*> all;
   all.reserve(connections_.size());
   for (auto& [id, c] : connections_) all.push_back(c.get());
-  for (http::Connection* c : all) c->on_mode_change();
+  for (http::HostedConnection* c : all) c->on_mode_change();
 }
 
 void ServerLoop::close_listener() {
@@ -225,10 +226,10 @@ void ServerLoop::close_listener() {
 
 void ServerLoop::close_all() {
   close_listener();
-  std::vector<http::Connection*> all;
+  std::vector<http::HostedConnection*> all;
   all.reserve(connections_.size());
   for (auto& [id, c] : connections_) all.push_back(c.get());
-  for (http::Connection* c : all) c->close();
+  for (http::HostedConnection* c : all) c->close();
 }
 
 http::Route ServerLoop::route(const http::RequestHead& head, std::string_view path) {
@@ -310,7 +311,7 @@ int ServerLoop::open_file_body(const Response& response, std::vector<http::BodyP
   return opened.status;
 }
 
-void ServerLoop::access(const http::Connection& connection, const http::AccessRecord& record) {
+void ServerLoop::access(const http::HostedConnection& connection, const http::AccessRecord& record) {
   const double seconds = record.started == net::Clock::time_point{}
                              ? -1.0
                              : std::chrono::duration<double>(event_loop.now() - record.started).count();
@@ -318,13 +319,23 @@ void ServerLoop::access(const http::Connection& connection, const http::AccessRe
   if (!log_.enabled() || role_ == LoopRole::kMetrics) return;
   const std::string peer = connection.peer();
   log_.add({peer, record.method, record.target, record.version_minor, record.status, record.body_bytes,
-            record.referer, record.user_agent, record.https},
+            record.referer, record.user_agent, record.https, record.version_major},
            std::time(nullptr));
   if (next_log_flush_ == net::Clock::time_point::max())
     next_log_flush_ = event_loop.now() + kLogFlushInterval;
 }
 
-void ServerLoop::closed(http::Connection& connection) {
+void ServerLoop::switch_to_h2(http::HostedConnection& from, http::Handover handover) {
+  const auto it = connections_.find(from.id());
+  if (it == connections_.end()) return;
+  graveyard_.push_back(std::move(it->second));  // `from` is still on the stack: destroyed later
+  auto next = std::make_unique<h2::Connection>(*this, std::move(handover));
+  h2::Connection* raw = next.get();
+  it->second = std::move(next);
+  if (raw->start() && mode() != http::HostMode::kRunning) raw->on_mode_change();
+}
+
+void ServerLoop::closed(http::HostedConnection& connection) {
   const auto it = connections_.find(connection.id());
   if (it == connections_.end()) return;
   graveyard_.push_back(std::move(it->second));

@@ -114,8 +114,10 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
   bool run_off_loop(std::function<void()> job) override;
   void post_news(std::uint64_t connection_id) override;
   int open_file_body(const Response& response, std::vector<http::BodyPart>& body) override;
-  void access(const http::Connection& connection, const http::AccessRecord& record) override;
-  void closed(http::Connection& connection) override;
+  void access(const http::HostedConnection& connection, const http::AccessRecord& record) override;
+  void closed(http::HostedConnection& connection) override;
+  [[nodiscard]] bool offers_h2() const noexcept override { return shared_.config.http2; }
+  void switch_to_h2(http::HostedConnection& from, http::Handover handover) override;
 
  private:
   // One listening socket of this loop.
@@ -151,8 +153,8 @@ class ServerLoop final : private LoopHolder, public http::ConnectionHost {
   net::Clock::time_point next_log_flush_ = net::Clock::time_point::max();
   bool stop_now_ = false;
   std::uint64_t next_id_ = 1;
-  std::unordered_map<std::uint64_t, std::unique_ptr<http::Connection>> connections_;
-  std::vector<std::unique_ptr<http::Connection>> graveyard_;  // closed during this iteration
+  std::unordered_map<std::uint64_t, std::unique_ptr<http::HostedConnection>> connections_;
+  std::vector<std::unique_ptr<http::HostedConnection>> graveyard_;  // closed during this iteration
   AccessLogBuffer log_;
   // This loop's copy of ServerShared::hosts, as of hosts_generation_.
   std::shared_ptr<const VirtualHosts> hosts_;

@@ -53,6 +53,8 @@ TEST(FuzzCorpus, EveryConnectionInputKeepsTheConnectionInvariants) {
   EXPECT_GE(replay("fuzz_connection", check_connection), kMinSeeds);
 }
 
+TEST(FuzzCorpus, EveryH2InputKeepsTheHttp2Invariants) { EXPECT_GE(replay("fuzz_h2", check_h2), kMinSeeds); }
+
 #if defined(WEFT_FUZZ_FILES)
 TEST(FuzzCorpus, EveryPathInputKeepsThePathInvariants) {
   EXPECT_GE(replay("fuzz_path", check_path), kMinSeeds);

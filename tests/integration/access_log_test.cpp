@@ -189,7 +189,7 @@ TEST(AccessLogFormats, JsonLinesNameTheSchemeAndProtocol) {
   ASSERT_TRUE(std::regex_search(*redirect_line, match, redirect_url)) << *redirect_line;
   const auto redirect_port = static_cast<std::uint16_t>(std::stoul(match[1].str()));
 
-  // HTTPS, through curl (certificate not checked: it is self-signed).
+  // HTTPS, through curl (certificate not checked: it is self-signed), which speaks HTTP/2 by ALPN.
   Process curl("/usr/bin/curl", {"-q", "-sS", "--noproxy", "*", "--max-time", "8", "-k", "-o", "/dev/null",
                                  "-e", "https://ref.example/", "-A", "curl-json-test",
                                  "https://127.0.0.1:" + std::to_string(weft.port()) + "/"});
@@ -205,7 +205,7 @@ TEST(AccessLogFormats, JsonLinesNameTheSchemeAndProtocol) {
   const std::string time = R"(\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00",)";
   EXPECT_TRUE(
       has_line(lines, time + R"("remote_addr":"127\.0\.0\.1","method":"GET","target":"/",)"
-                             R"("protocol":"HTTP/1\.1","scheme":"https","status":200,"bytes":[1-9][0-9]*,)"
+                             R"("protocol":"HTTP/2\.0","scheme":"https","status":200,"bytes":[1-9][0-9]*,)"
                              R"("referer":"https://ref\.example/","user_agent":"curl-json-test"\})"));
   EXPECT_TRUE(
       has_line(lines, time + R"("remote_addr":"127\.0\.0\.1","method":"GET","target":"/x",)"

@@ -196,17 +196,24 @@ TEST(TlsGroups, Tls13KeyShareOfAnotherGroupGetsAHelloRetryForP256) {
   expect_hello(client);
 }
 
-TEST(TlsAlpn, Http11IsSelectedAndNoAlpnIsHttp11) {
+TEST(TlsAlpn, H2IsPreferredHttp11ServedAndNoAlpnIsHttp11) {
   WeftServer weft(https_args());
-  for (const std::vector<std::string>& offer :
-       {std::vector<std::string>{"http/1.1"}, std::vector<std::string>{"h2", "http/1.1"},
-        std::vector<std::string>{"http/1.1", "h2"}}) {
+  {
     TlsOptions options = trusting();
-    options.alpn = offer;
+    options.alpn = {"http/1.1"};
     TlsClient client(weft.port(), options);
     ASSERT_TRUE(client.ok()) << client.handshake().error;
     EXPECT_EQ(client.handshake().alpn, "http/1.1");
     expect_hello(client);
+  }
+  // Our preference wins whatever the client's order (h2 then http/1.1, as h2o and nginx).
+  for (const std::vector<std::string>& offer :
+       {std::vector<std::string>{"h2", "http/1.1"}, std::vector<std::string>{"http/1.1", "h2"}}) {
+    TlsOptions options = trusting();
+    options.alpn = offer;
+    TlsClient client(weft.port(), options);
+    ASSERT_TRUE(client.ok()) << client.handshake().error;
+    EXPECT_EQ(client.handshake().alpn, "h2");
   }
   TlsClient client(weft.port(), trusting());
   ASSERT_TRUE(client.ok()) << client.handshake().error;
@@ -214,10 +221,24 @@ TEST(TlsAlpn, Http11IsSelectedAndNoAlpnIsHttp11) {
   expect_hello(client);
 }
 
+TEST(TlsAlpn, NoH2OffersHttp11Only) {
+  WeftServer weft(https_args({"--no-h2"}));
+  TlsOptions options = trusting();
+  options.alpn = {"h2", "http/1.1"};
+  TlsClient client(weft.port(), options);
+  ASSERT_TRUE(client.ok()) << client.handshake().error;
+  EXPECT_EQ(client.handshake().alpn, "http/1.1");
+  expect_hello(client);
+  options.alpn = {"h2"};
+  TlsClient refused(weft.port(), options);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.handshake().alert, "no_application_protocol") << refused.handshake().error;
+}
+
 TEST(TlsAlpn, NoCommonProtocolIsRefusedWithNoApplicationProtocol) {
   WeftServer weft(https_args());
   for (const std::vector<std::string>& offer :
-       {std::vector<std::string>{"h2x"}, std::vector<std::string>{"h2"},
+       {std::vector<std::string>{"h2x"}, std::vector<std::string>{"h2c"},
         std::vector<std::string>{"spdy/3.1", "h3"}}) {
     for (const char* version : {"1.2", "1.3"}) {
       SCOPED_TRACE(offer.front() + " TLS " + version);

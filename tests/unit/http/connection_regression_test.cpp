@@ -69,8 +69,8 @@ class TestHost final : public ConnectionHost {
   bool run_off_loop(std::function<void()> /*job*/) override { return false; }
   void post_news(std::uint64_t /*connection_id*/) override {}
   int open_file_body(const Response& /*response*/, std::vector<BodyPart>& /*body*/) override { return 404; }
-  void access(const Connection& /*connection*/, const AccessRecord& /*record*/) override {}
-  void closed(Connection& /*connection*/) override { closed_ = true; }
+  void access(const HostedConnection& /*connection*/, const AccessRecord& /*record*/) override {}
+  void closed(HostedConnection& /*connection*/) override { closed_ = true; }
   [[nodiscard]] bool is_closed() const noexcept { return closed_; }
   /// The Reply of the n-th handled request (the handler never answers on its own).
   [[nodiscard]] Reply& reply(std::size_t n) { return replies_.at(n); }
