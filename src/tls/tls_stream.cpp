@@ -27,6 +27,13 @@ thread_local ThreadOutput t_output;
 // Kept between writes for the next connection; a burst larger than this gives its memory back.
 constexpr std::size_t kKeepThreadOutput = std::size_t{512} * 1024;
 
+// SSL_get_error() needs the thread's error queue empty before the call it explains. It nearly
+// always is: ERR_clear_error() on an empty queue still resets all of its 16 slots (~400
+// instructions, a few per request), looking costs a tenth of that.
+void clear_errors() noexcept {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 }  // namespace
 
 BIO_METHOD* TlsStream::bio_method() {
@@ -161,7 +168,7 @@ TlsStream::Handshake TlsStream::handshake() {
     }
     if (s == Send::kBlocked) return Handshake::kWaiting;
   }
-  ERR_clear_error();
+  clear_errors();
   const int r = SSL_do_handshake(ssl_);
   if (r == 1) {
     // When the client's request came with its Finished (OpenSSL holds it already), the session
@@ -222,7 +229,7 @@ void TlsStream::make_info() {
 }
 
 long TlsStream::read(std::span<char> buffer) {
-  ERR_clear_error();
+  clear_errors();
   std::size_t got = 0;
   const int r = SSL_read_ex(ssl_, buffer.data(), buffer.size(), &got);
   if (r == 1) {
@@ -247,11 +254,11 @@ long TlsStream::read(std::span<char> buffer) {
 bool TlsStream::peer_gone() {
   char byte = 0;
   std::size_t got = 0;
-  ERR_clear_error();
+  clear_errors();
   const int r = SSL_peek_ex(ssl_, &byte, 1, &got);
   if (r == 1) return false;
   const int error = SSL_get_error(ssl_, r);
-  ERR_clear_error();
+  clear_errors();
   settle();
   return error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE;
 }
@@ -274,9 +281,9 @@ bool TlsStream::write(std::string_view bytes) {
 
 void TlsStream::queue_close_notify() {
   if (!established() || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return;
-  ERR_clear_error();
+  clear_errors();
   (void)SSL_shutdown(ssl_);
-  ERR_clear_error();
+  clear_errors();
 }
 
 void TlsStream::close_notify() {
