@@ -185,8 +185,8 @@ class Connection final : public HostedConnection {
     return AccessRecord{
         info.method,     info.target,     info.version_minor,
         status,          body_bytes,      info.referer,
-        info.user_agent, tls_ != nullptr, info.method == "-" ? net::Clock::time_point{} : started_,
-        Protocol::kHttp1};
+        info.user_agent, tls_ != nullptr, 1,
+        info.method == "-" ? net::Clock::time_point{} : started_, Protocol::kHttp1};
   }
   [[nodiscard]] ReplyInfo reply_info() const;
   /// The exchange in flight, or null.
