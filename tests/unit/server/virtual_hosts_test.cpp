@@ -17,6 +17,12 @@
 
 #include "http/parser.hpp"
 
+// g++ 12 at -O2 and above takes the strings of SiteConfig aggregates built with nested
+// designated initializers for maybe-uninitialized (a known false positive of that release).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace weft::server {
 namespace {
 
