@@ -1,6 +1,6 @@
 // The tiny handler of bench/compare's "pool handler" row, on weft: a route
 // whose handler runs on the ThreadPool and returns the seed's hello.html.
-//   weft_hello PORT FILE     (1 loop, 1 pool thread, no access log)
+//   weft_hello PORT FILE [THREADS]     (1 loop, THREADS pool threads (default 1), no access log)
 #include <weft/server.hpp>
 
 #include <fstream>
@@ -9,8 +9,8 @@
 #include <string>
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: weft_hello PORT FILE\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: weft_hello PORT FILE [THREADS]\n";
     return 2;
   }
   std::ifstream in(argv[2], std::ios::binary);
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   weft::Config config;
   config.port = static_cast<std::uint16_t>(std::stoi(argv[1]));
   config.loops = 1;
-  config.threads = 1;
+  config.threads = argc == 4 ? static_cast<std::size_t>(std::stoul(argv[3])) : 1;
   weft::Server server(config);
   server.get("/", [&page](const weft::Request&) { return weft::Response::html(200, page); });
   server.run();
