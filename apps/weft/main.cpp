@@ -143,6 +143,18 @@ int check_config(const weft::app::Plan& plan) {
   return status;
 }
 
+// What a reload leaves as the server started with: the Config, but for the first listener (its
+// own warning says so) and the descriptors a supervisor or an upgrade handed over.
+weft::Config settings_of(const weft::app::Plan& plan) {
+  weft::Config c = plan.options.config;
+  c.bind.clear();
+  c.port = 0;
+  c.http_redirect_port.reset();
+  c.listen_fds.clear();
+  c.http_redirect_fds.clear();
+  return c;
+}
+
 // SIGHUP with --config: the file again. Its sites and every certificate replace those in force,
 // then the listeners after the first open and close as the file says; when anything fails, what
 // it concerns stays as it was and one line says why.
@@ -182,6 +194,13 @@ void reload_config(weft::Server& server, weft::app::Plan& running,
   weft::log(weft::LogLevel::info, "SIGHUP received: " + file + " reloaded (" +
                                       std::to_string(fresh.sites.size()) +
                                       (fresh.sites.size() == 1 ? " site)" : " sites)"));
+  if (settings_of(fresh) != settings_of(running)) {
+    weft::log(weft::LogLevel::warn,
+              "SIGHUP: " + file +
+                  " changed settings beyond the sites, the listeners after the first and "
+                  "the certificates' contents (limits, timeouts, logging, ...); they apply "
+                  "at the next start (SIGUSR2 upgrades in place)");
+  }
   if (main_listener_of(fresh) != main_listener_of(running)) {
     weft::log(weft::LogLevel::warn, "SIGHUP: the first [[listen]] of " + file +
                                         " (or --http-redirect) changed; it stays as it is until a restart");

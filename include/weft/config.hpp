@@ -33,6 +33,9 @@ struct MetricsListener {
   std::string bind = "127.0.0.1";
   /// TCP port; 0 = any free port (Server::metrics_port() tells which).
   std::uint16_t port = 0;
+
+  /// Every field equal.
+  bool operator==(const MetricsListener&) const = default;
 };
 
 struct Config {
@@ -134,6 +137,9 @@ struct Config {
   std::optional<MetricsListener> metrics;
   /// Value of the Server response header; empty = no Server header.
   std::string server_name = "weft";
+
+  /// Every field equal.
+  bool operator==(const Config&) const = default;
 };
 
 }  // namespace weft

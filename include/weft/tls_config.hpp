@@ -17,6 +17,9 @@ struct TlsCertificate {
   std::string key_file;   ///< PEM private key (ECDSA or RSA), unencrypted
   std::string cert_pem;
   std::string key_pem;
+
+  /// Every field equal.
+  bool operator==(const TlsCertificate&) const = default;
 };
 
 struct TlsConfig {
@@ -34,6 +37,9 @@ struct TlsConfig {
   /// Session tickets are encrypted with a key shared by every loop, replaced this often; the
   /// previous key still decrypts (a resumed client then gets a ticket under the new one).
   std::chrono::seconds ticket_key_lifetime{3600};
+
+  /// Every field equal.
+  bool operator==(const TlsConfig&) const = default;
 };
 
 }  // namespace weft

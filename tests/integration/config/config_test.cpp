@@ -358,6 +358,26 @@ TEST_F(WeftConfig, AFileThatFailsToLoadKeepsTheConfigurationInForce) {
   EXPECT_EQ(body_for(weft.port(), "a.test"), "site b\n");
 }
 
+TEST_F(WeftConfig, AReloadSaysWhichSettingsWaitForARestart) {
+  const auto config = [this](const std::string& top, const char* site) {
+    return top + "[[listen]]\nport = 0\n[[site]]\nhosts = [\"a.test\"]\nroot = \"" + root(site) + "\"\n";
+  };
+  const std::string file = write(config("", "a"));
+  WeftServer weft({"--config", file});
+  const std::string warning = "SIGHUP: " + file + " changed settings beyond the sites";
+  // Sites only: they switch, and nothing waits.
+  write(config("", "b"));
+  weft.process().send_signal(SIGHUP);
+  ASSERT_TRUE(weft.process().wait_for_stderr(file + " reloaded (1 site)", 10s)) << weft.process().err();
+  EXPECT_EQ(body_for(weft.port(), "a.test"), "site b\n");
+  EXPECT_EQ(weft.process().err().find(warning), std::string::npos) << weft.process().err();
+  // A timeout too: the sites still switch, and the timeout is said to wait for a restart.
+  write(config("keepalive-timeout = 5\n", "a"));
+  weft.process().send_signal(SIGHUP);
+  ASSERT_TRUE(weft.process().wait_for_stderr(warning, 10s)) << weft.process().err();
+  EXPECT_EQ(body_for(weft.port(), "a.test"), "site a\n");
+}
+
 TEST_F(WeftConfig, AReloadOpensAndClosesListeners) {
   const auto config = [this](int listeners) {
     std::string text;
