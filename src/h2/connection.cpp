@@ -84,7 +84,7 @@ struct Connection::Stream {
   std::uint64_t sent = 0;
   bool logged = false;
   net::Clock::time_point started{};  // the head was complete (the loop's clock), for the metrics
-  std::string referer, user_agent;  // for the access log, when it wants them
+  std::string referer, user_agent;   // for the access log, when it wants them
 };
 
 struct Connection::Callbacks {

@@ -182,11 +182,17 @@ class Connection final : public HostedConnection {
   /// The access log's record of an answer described by `info`.
   [[nodiscard]] AccessRecord access_record(const ReplyInfo& info, int status,
                                            std::uint64_t body_bytes) const {
-    return AccessRecord{
-        info.method,     info.target,     info.version_minor,
-        status,          body_bytes,      info.referer,
-        info.user_agent, tls_ != nullptr, 1,
-        info.method == "-" ? net::Clock::time_point{} : started_, Protocol::kHttp1};
+    return AccessRecord{info.method,
+                        info.target,
+                        info.version_minor,
+                        status,
+                        body_bytes,
+                        info.referer,
+                        info.user_agent,
+                        tls_ != nullptr,
+                        1,
+                        info.method == "-" ? net::Clock::time_point{} : started_,
+                        Protocol::kHttp1};
   }
   [[nodiscard]] ReplyInfo reply_info() const;
   /// The exchange in flight, or null.
