@@ -1013,8 +1013,9 @@ void Connection::submit_head(Stream& s, std::string_view head_text, bool data) {
 void Connection::log_access(const Stream& s, int status, std::uint64_t bytes) {
   const std::string_view method = s.method.empty() ? std::string_view("-") : std::string_view(s.method);
   const std::string_view target = s.path.empty() ? std::string_view("-") : std::string_view(s.path);
-  host_.access(*this, http::AccessRecord{method, target, 0, status, bytes, s.referer, s.user_agent,
-                                         tls_ != nullptr, 2, s.started, http::Protocol::kH2});
+  host_.access(
+      *this, http::AccessRecord{method, target, 0, status, bytes, s.referer, s.user_agent, tls_ != nullptr, 2,
+                                s.started, http::Protocol::kH2, tls_ ? tls_->info().get() : nullptr});
 }
 
 }  // namespace weft::h2

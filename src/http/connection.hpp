@@ -192,7 +192,8 @@ class Connection final : public HostedConnection {
                         tls_ != nullptr,
                         1,
                         info.method == "-" ? net::Clock::time_point{} : started_,
-                        Protocol::kHttp1};
+                        Protocol::kHttp1,
+                        tls_ ? tls_->info().get() : nullptr};
   }
   [[nodiscard]] ReplyInfo reply_info() const;
   /// The exchange in flight, or null.

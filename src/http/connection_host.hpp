@@ -32,6 +32,7 @@
 #include "weft/reply.hpp"
 #include "weft/request.hpp"
 #include "weft/response.hpp"
+#include "weft/tls_info.hpp"
 
 namespace weft::http {
 
@@ -140,6 +141,9 @@ struct AccessRecord {
   /// request to time (a parse error, a timeout): then the answer counts, but is not timed.
   net::Clock::time_point started{};
   Protocol protocol = Protocol::kHttp1;
+  /// What the connection's TLS handshake negotiated (version, SNI name); null on cleartext.
+  /// Valid for the call it is passed to.
+  const TlsInfo* tls = nullptr;
 };
 
 class ConnectionHost : public exchange::Owner {

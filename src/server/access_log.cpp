@@ -182,9 +182,11 @@ void AccessLogBuffer::add(const Entry& entry, std::time_t now) {
     buffer_.append(R"(,"target":)");
     append_json_string(buffer_, entry.target);
     buffer_.append(R"(,"protocol":")").append(protocol).append(R"(","scheme":")");
-    buffer_.append(entry.https ? "https" : "http")
-        .append(R"(","status":)")
-        .append(std::to_string(entry.status));
+    buffer_.append(entry.https ? "https" : "http").append(R"(","tls_version":)");
+    append_json_string_or_null(buffer_, entry.tls_version);
+    buffer_.append(R"(,"sni":)");
+    append_json_string_or_null(buffer_, entry.server_name);
+    buffer_.append(R"(,"status":)").append(std::to_string(entry.status));
     buffer_.append(R"(,"bytes":)").append(std::to_string(entry.bytes)).append(R"(,"referer":)");
     append_json_string_or_null(buffer_, entry.referer);
     buffer_.append(R"(,"user_agent":)");

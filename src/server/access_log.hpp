@@ -3,6 +3,7 @@
 //   clf       127.0.0.1 - - [26/Nov/2026:13:00:00 +0000] "GET / HTTP/1.1" 200 187
 //   combined  the same, then "Referer" "User-Agent" ("-" when absent)
 //   json      {"time":"2026-11-26T13:00:00+00:00","remote_addr":"127.0.0.1","method":"GET",...}
+//             (json alone also names the TLS version and the SNI name, null on cleartext)
 // Each loop appends to its own AccessLogBuffer (no lock, no write(2) per
 // request) and flushes it to the shared AccessLogSink when it passes a size
 // or once a second.
@@ -67,6 +68,8 @@ class AccessLogBuffer {
     std::string_view user_agent;
     bool https = false;
     int version_major = 1;
+    std::string_view tls_version{};  ///< "TLSv1.3"; empty on cleartext
+    std::string_view server_name{};  ///< the SNI name; empty when the client sent none
   };
   /// Appends one line in the sink's format; flushes when the buffer passes its size.
   void add(const Entry& entry, std::time_t now);

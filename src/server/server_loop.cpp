@@ -318,8 +318,12 @@ void ServerLoop::access(const http::HostedConnection& connection, const http::Ac
   counters().answered(record.protocol, record.status, seconds);
   if (!log_.enabled() || role_ == LoopRole::kMetrics) return;
   const std::string peer = connection.peer();
+  const std::string_view tls_version =
+      record.tls ? std::string_view(record.tls->version) : std::string_view();
+  const std::string_view server_name =
+      record.tls ? std::string_view(record.tls->server_name) : std::string_view();
   log_.add({peer, record.method, record.target, record.version_minor, record.status, record.body_bytes,
-            record.referer, record.user_agent, record.https, record.version_major},
+            record.referer, record.user_agent, record.https, record.version_major, tls_version, server_name},
            std::time(nullptr));
   if (next_log_flush_ == net::Clock::time_point::max())
     next_log_flush_ = event_loop.now() + kLogFlushInterval;

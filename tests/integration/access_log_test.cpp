@@ -189,12 +189,20 @@ TEST(AccessLogFormats, JsonLinesNameTheSchemeAndProtocol) {
   ASSERT_TRUE(std::regex_search(*redirect_line, match, redirect_url)) << *redirect_line;
   const auto redirect_port = static_cast<std::uint16_t>(std::stoul(match[1].str()));
 
-  // HTTPS, through curl (certificate not checked: it is self-signed), which speaks HTTP/2 by ALPN.
-  Process curl("/usr/bin/curl", {"-q", "-sS", "--noproxy", "*", "--max-time", "8", "-k", "-o", "/dev/null",
-                                 "-e", "https://ref.example/", "-A", "curl-json-test",
-                                 "https://127.0.0.1:" + std::to_string(weft.port()) + "/"});
+  // HTTPS, through curl (certificate not checked: it is self-signed), which speaks HTTP/2 by ALPN;
+  // then HTTP/1.1 with the name localhost, which curl sends as SNI (an address it does not).
+  const std::string port = std::to_string(weft.port());
+  Process curl("/usr/bin/curl",
+               {"-q", "-sS", "--noproxy", "*", "--max-time", "8", "-k", "-o", "/dev/null", "-e",
+                "https://ref.example/", "-A", "curl-json-test", "https://127.0.0.1:" + port + "/"});
   const auto curled = curl.wait_exit(10s);
   ASSERT_TRUE(curled && curled->exited && curled->code == 0) << curl.err();
+  Process curl_sni("/usr/bin/curl",
+                   {"-q", "-sS", "--noproxy", "*", "--max-time", "8", "-k", "-o", "/dev/null", "--http1.1",
+                    "--tlsv1.2", "--tls-max", "1.2", "--resolve", "localhost:" + port + ":127.0.0.1",
+                    "https://localhost:" + port + "/sni"});
+  const auto curled_sni = curl_sni.wait_exit(10s);
+  ASSERT_TRUE(curled_sni && curled_sni->exited && curled_sni->code == 0) << curl_sni.err();
   // Cleartext HTTP/1.0 on the redirect port.
   const auto redirected = roundtrip(redirect_port, "GET /x HTTP/1.0\r\nHost: localhost\r\n\r\n");
   ASSERT_TRUE(redirected);
@@ -205,13 +213,19 @@ TEST(AccessLogFormats, JsonLinesNameTheSchemeAndProtocol) {
   const std::string time = R"(\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00",)";
   EXPECT_TRUE(
       has_line(lines, time + R"("remote_addr":"127\.0\.0\.1","method":"GET","target":"/",)"
-                             R"("protocol":"HTTP/2\.0","scheme":"https","status":200,"bytes":[1-9][0-9]*,)"
+                             R"("protocol":"HTTP/2\.0","scheme":"https","tls_version":"TLSv1\.3","sni":null,)"
+                             R"("status":200,"bytes":[1-9][0-9]*,)"
                              R"("referer":"https://ref\.example/","user_agent":"curl-json-test"\})"));
-  EXPECT_TRUE(
-      has_line(lines, time + R"("remote_addr":"127\.0\.0\.1","method":"GET","target":"/x",)"
-                             R"("protocol":"HTTP/1\.0","scheme":"http","status":308,"bytes":[1-9][0-9]*,)"
-                             R"("referer":null,"user_agent":null\})"));
-  EXPECT_EQ(lines.size(), 2U);
+  EXPECT_TRUE(has_line(
+      lines, time + R"("remote_addr":"127\.0\.0\.1","method":"GET","target":"/sni",)"
+                    R"("protocol":"HTTP/1\.1","scheme":"https","tls_version":"TLSv1\.2","sni":"localhost",)"
+                    R"("status":404,"bytes":[1-9][0-9]*,"referer":null,"user_agent":"curl/[^"]+"\})"));
+  EXPECT_TRUE(has_line(lines, time +
+                                  R"("remote_addr":"127\.0\.0\.1","method":"GET","target":"/x",)"
+                                  R"("protocol":"HTTP/1\.0","scheme":"http","tls_version":null,"sni":null,)"
+                                  R"("status":308,"bytes":[1-9][0-9]*,)"
+                                  R"("referer":null,"user_agent":null\})"));
+  EXPECT_EQ(lines.size(), 3U);
 }
 
 }  // namespace

@@ -88,6 +88,8 @@ TEST(AccessLogFormat, CombinedAddsRefererAndUserAgentEscapedAsNginxDoes) {
 TEST(AccessLogFormat, JsonHasEveryFieldAndIsValidWhateverTheClientSent) {
   auto entry = plain_get();
   entry.https = true;
+  entry.tls_version = "TLSv1.3";
+  entry.server_name = "example.com";
   entry.referer = "a\"b\\c\x01\n";
   // Well-formed UTF-8 stays (e, euro, an emoji); anything else becomes \u00HH: a lone 0xff, an
   // overlong '/', a surrogate, a sequence cut short, and DEL.
@@ -100,12 +102,14 @@ TEST(AccessLogFormat, JsonHasEveryFieldAndIsValidWhateverTheClientSent) {
   EXPECT_EQ(
       lines_of(AccessLogFormat::json, {entry, head}),
       "{\"time\":\"1970-01-01T00:00:00+00:00\",\"remote_addr\":\"127.0.0.1\",\"method\":\"GET\","
-      "\"target\":\"/index.html\",\"protocol\":\"HTTP/1.1\",\"scheme\":\"https\",\"status\":200,"
+      "\"target\":\"/index.html\",\"protocol\":\"HTTP/1.1\",\"scheme\":\"https\",\"tls_version\":\"TLSv1.3\","
+      "\"sni\":\"example.com\",\"status\":200,"
       "\"bytes\":187,\"referer\":\"a\\\"b\\\\c\\u0001\\u000A\",\"user_agent\":"
       "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\\u00FF|\\u00C0\\u00AF|\\u00ED\\u00A0\\u0080|\\u00E2\\u0082|"
       "\\u007F\"}\n"
       "{\"time\":\"1970-01-01T00:00:00+00:00\",\"remote_addr\":\"::1\",\"method\":\"HEAD\","
-      "\"target\":\"/index.html\",\"protocol\":\"HTTP/1.0\",\"scheme\":\"http\",\"status\":200,"
+      "\"target\":\"/index.html\",\"protocol\":\"HTTP/1.0\",\"scheme\":\"http\",\"tls_version\":null,"
+      "\"sni\":null,\"status\":200,"
       "\"bytes\":0,\"referer\":null,\"user_agent\":null}\n");
 }
 
