@@ -53,10 +53,18 @@ class Weft:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            return
+        # A case that passed still fails when weft did not drain and exit 0, or a sanitizer
+        # (TSan, ASan) reported something on its way out.
+        code = self.stop(timeout=20)
+        err = self.proc.stderr.read()
+        if code != 0 or "Sanitizer" in err:
+            raise AssertionError(f"weft exited {code}: {err[-2000:]}")
 
 
 class Stream:
