@@ -88,8 +88,9 @@ class Connection final : public http::HostedConnection {
   void respond_prepared(Stream& s, const http::PreparedResponse& prepared, std::vector<http::BodyPart>& more);
   void respond_error(Stream& s, int status, std::string_view why);
   void respond_stream_head(Stream& s, const Response& head);
-  /// Submits the HEADERS of `s` from an HTTP/1.1 head text; `data`: a body (DATA frames) follows.
-  void submit_head(Stream& s, std::string_view head_text, bool data);
+  /// Submits the HEADERS of `s` from an HTTP/1.1 head text (kept by the stream until it closes);
+  /// `data`: a body (DATA frames) follows.
+  void submit_head(Stream& s, std::string head_text, bool data);
   void log_access(const Stream& s, int status, std::uint64_t bytes);
   /// Gives `n` bytes of stream `s`'s window back to the client.
   void consume(Stream& s, std::size_t n);
