@@ -5,9 +5,9 @@
 // the RFC's MUSTs (pseudo-headers, connection-specific fields, content-length against DATA). It
 // never touches the socket: bytes read are fed to nghttp2_session_mem_recv, bytes it produces
 // (nghttp2_session_mem_send) go to the same OutputQueue (and TlsStream) HTTP/1.1 writes with;
-// DATA frames are written without copying their payload (NGHTTP2_DATA_FLAG_NO_COPY: the frame
-// header is queued, then the body's bytes or file range, which a cleartext socket sends with
-// sendfile).
+// nghttp2 never copies a DATA payload (NGHTTP2_DATA_FLAG_NO_COPY: the frame header is queued,
+// then the body's bytes or file range; a cleartext socket reads the range in behind the header,
+// so that many frames leave in one send).
 //
 // Every stream is an exchange, routed by the same ConnectionHost as HTTP/1.1: its head is
 // rendered as an HTTP/1.1 head and read by the same RequestParser, so validation and limits
@@ -88,8 +88,9 @@ class Connection final : public http::HostedConnection {
   void respond_prepared(Stream& s, const http::PreparedResponse& prepared, std::vector<http::BodyPart>& more);
   void respond_error(Stream& s, int status, std::string_view why);
   void respond_stream_head(Stream& s, const Response& head);
-  /// Submits the HEADERS of `s` from an HTTP/1.1 head text; `data`: a body (DATA frames) follows.
-  void submit_head(Stream& s, std::string_view head_text, bool data);
+  /// Submits the HEADERS of `s` from an HTTP/1.1 head text (kept by the stream until it closes);
+  /// `data`: a body (DATA frames) follows.
+  void submit_head(Stream& s, std::string head_text, bool data);
   void log_access(const Stream& s, int status, std::uint64_t bytes);
   /// Gives `n` bytes of stream `s`'s window back to the client.
   void consume(Stream& s, std::size_t n);
