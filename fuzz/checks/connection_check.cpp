@@ -1,7 +1,6 @@
 // fuzz_connection's driver and invariants (see checks.hpp): one client stream through a
 // socketpair into a real http::Connection on a real net::EventLoop, hosted by FuzzHost.
 #include <dirent.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include "http/response_writer.hpp"
 #include "input.hpp"
 #include "net/event_loop.hpp"
+#include "socket_pump.hpp"
 #include "weft/log.hpp"
 
 namespace weft::fuzz {
@@ -109,63 +109,14 @@ struct Run {
 
 class Driver {
  public:
-  Driver(FuzzHost& host, net::EventLoop& loop) : host_(host), loop_(loop) {}
+  Driver(FuzzHost& host, net::EventLoop& loop) : host_(host), pump_(host, loop, kQuietRounds, kMaxRounds) {}
   Failure run(std::string_view data, const std::vector<std::size_t>& cuts, const Actions& actions, Run& out);
 
  private:
-  // One round; true when anything moved.
-  bool round() {
-    loop_.poll(net::Clock::now());
-    bool moved = host_.has_resumes();
-    host_.run_resumes();
-    moved = (conn_ && !host_.connection_closed() && host_.run_pending(*conn_)) || moved;
-    std::array<char, 16 * 1024> chunk{};
-    for (;;) {
-      const ssize_t n = ::recv(client_, chunk.data(), chunk.size(), MSG_DONTWAIT);
-      if (n <= 0) break;
-      output_.append(chunk.data(), static_cast<std::size_t>(n));
-      moved = true;
-    }
-    int unread = 0;
-    (void)::ioctl(client_, TIOCOUTQ, &unread);
-    if (unread != unread_) moved = true;
-    unread_ = unread;
-    if (host_.connection_closed() != closed_) moved = true;
-    closed_ = host_.connection_closed();
-    return moved;
-  }
-  void settle() {
-    for (int quiet = 0, i = 0; quiet < kQuietRounds && i < kMaxRounds; ++i) quiet = round() ? 0 : quiet + 1;
-  }
-  // Writes `piece`, letting the connection work whenever the socket is full; stops early if the
-  // connection stops reading for good.
-  void write_piece(std::string_view piece) {
-    int stalls = 0;
-    while (!piece.empty() && stalls < kQuietRounds) {
-      const ssize_t n = ::send(client_, piece.data(), piece.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) {
-        piece.remove_prefix(static_cast<std::size_t>(n));
-        stalls = 0;
-        continue;
-      }
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return;  // closed
-      stalls = round() ? 0 : stalls + 1;
-    }
-    settle();
-  }
-  void fire_timer() {
-    for (const auto& [list, kind] : host_.timers().lists()) {
-      if (list->pop_expired(net::Clock::time_point::max()) != nullptr) conn_->on_timeout(kind);
-    }
-  }
-
   FuzzHost& host_;
-  net::EventLoop& loop_;
+  SocketPump pump_;
   std::unique_ptr<http::Connection> conn_;
-  int client_ = -1;
   std::string output_;
-  int unread_ = 0;
-  bool closed_ = false;
 };
 
 Failure Driver::run(std::string_view data, const std::vector<std::size_t>& cuts, const Actions& actions,
@@ -174,11 +125,9 @@ Failure Driver::run(std::string_view data, const std::vector<std::size_t>& cuts,
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
     return "socketpair failed";
   const net::UniqueFd client(sv[1]);
-  client_ = sv[1];
   output_.clear();
-  unread_ = 0;
-  closed_ = false;
   conn_ = std::make_unique<http::Connection>(host_, net::UniqueFd(sv[0]), net::PeerAddress(), 1);
+  pump_.start(*conn_, client.get(), output_);
   // As the server does: read at once, watch only if the connection lives on.
   conn_->start();
   conn_->on_io(EPOLLIN);
@@ -186,27 +135,28 @@ Failure Driver::run(std::string_view data, const std::vector<std::size_t>& cuts,
 
   std::size_t start = 0;
   for (std::size_t i = 0; i < cuts.size(); ++i) {
-    write_piece(data.substr(start, cuts[i] - start));
+    pump_.write_piece(data.substr(start, cuts[i] - start));
     start = cuts[i];
     if (i == actions.mode_change_after && !host_.connection_closed()) host_.change_mode(actions.mode, *conn_);
   }
-  settle();
+  pump_.settle();
   if (actions.fire_timer && !host_.connection_closed()) {
     out.forced = true;
-    fire_timer();
-    settle();
+    pump_.fire_timers();
+    pump_.settle();
   }
-  ::shutdown(client_, SHUT_WR);
-  settle();
+  ::shutdown(client.get(), SHUT_WR);
+  pump_.settle();
   // A held stream (/st/hold) is cancelled when the client is gone; with a pipelined request
   // behind it, the client may still be reading: the stream ends now, and that request follows.
-  if (!host_.connection_closed() && host_.end_held()) settle();
+  if (!host_.connection_closed() && host_.end_held()) pump_.settle();
   out.closed_after_eof = host_.connection_closed();
   if (!host_.connection_closed()) {
     out.forced = true;
     conn_->close();
   }
-  round();  // what the connection wrote before it closed
+  pump_.round();  // what the connection wrote before it closed
+  pump_.detach();
   conn_.reset();
   host_.drain();
   out.output = std::move(output_);

@@ -28,6 +28,7 @@
 #include "h2/connection.hpp"
 #include "input.hpp"
 #include "net/event_loop.hpp"
+#include "socket_pump.hpp"
 #include "weft/log.hpp"
 
 namespace weft::fuzz {
@@ -169,90 +170,51 @@ Failure check_frames(std::string_view out, bool closed, std::size_t max_response
 
 class Driver {
  public:
-  Driver(FuzzHost& host, net::EventLoop& loop) : host_(host), loop_(loop) {}
+  Driver(FuzzHost& host, net::EventLoop& loop) : host_(host), pump_(host, loop, kQuietRounds, kMaxRounds) {}
 
   Failure run(const Input& in, std::string& output, bool& closed_after_eof) {
     int sv[2] = {-1, -1};  // NOLINT(modernize-avoid-c-arrays): socketpair's interface
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
       return "socketpair failed";
     const net::UniqueFd client(sv[1]);
-    client_ = sv[1];
-    output_ = &output;
     http::Handover handover;
     handover.fd = net::UniqueFd(sv[0]);
     handover.id = 1;
     handover.input.assign(kPreface);
     conn_ = std::make_unique<h2::Connection>(host_, std::move(handover));
+    pump_.start(*conn_, client.get(), output);
     (void)conn_->start();
     const std::vector<std::size_t> cuts = in.cuts();
     const std::size_t drain_after =
         in.flag(kFlagDrain) && !cuts.empty() ? in.seed % cuts.size() : static_cast<std::size_t>(-1);
     std::size_t start = 0;
     for (std::size_t i = 0; i < cuts.size(); ++i) {
-      write_piece(in.data.substr(start, cuts[i] - start));
+      pump_.write_piece(in.data.substr(start, cuts[i] - start));
       start = cuts[i];
       if (i == drain_after && !host_.connection_closed())
         host_.change_mode(http::HostMode::kDraining, *conn_);
     }
-    settle();
+    pump_.settle();
     if (in.flag(kFlagTimeout) && !host_.connection_closed()) {
-      for (const auto& [list, kind] : host_.timers().lists()) {
-        if (list->pop_expired(net::Clock::time_point::max()) != nullptr) conn_->on_timeout(kind);
-      }
-      settle();
+      pump_.fire_timers();
+      pump_.settle();
     }
-    ::shutdown(client_, SHUT_WR);
-    settle();
-    if (!host_.connection_closed() && host_.end_held()) settle();
+    ::shutdown(client.get(), SHUT_WR);
+    pump_.settle();
+    if (!host_.connection_closed() && host_.end_held()) pump_.settle();
     closed_after_eof = host_.connection_closed();
     if (!host_.connection_closed()) conn_->close();
-    settle();
+    pump_.settle();
+    pump_.detach();
     conn_.reset();
     host_.drain();
     return std::nullopt;
   }
 
  private:
-  bool round() {
-    loop_.poll(net::Clock::now());
-    bool moved = host_.has_resumes();
-    host_.run_resumes();
-    moved = (conn_ && !host_.connection_closed() && host_.run_pending(*conn_)) || moved;
-    std::array<char, 16 * 1024> chunk{};
-    for (;;) {
-      const ssize_t n = ::recv(client_, chunk.data(), chunk.size(), MSG_DONTWAIT);
-      if (n <= 0) break;
-      output_->append(chunk.data(), static_cast<std::size_t>(n));
-      moved = true;
-    }
-    if (host_.connection_closed() != closed_) moved = true;
-    closed_ = host_.connection_closed();
-    return moved;
-  }
-  void settle() {
-    for (int quiet = 0, i = 0; quiet < kQuietRounds && i < kMaxRounds; ++i) quiet = round() ? 0 : quiet + 1;
-  }
-  void write_piece(std::string_view piece) {
-    int stalls = 0;
-    while (!piece.empty() && stalls < kQuietRounds) {
-      const ssize_t n = ::send(client_, piece.data(), piece.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) {
-        piece.remove_prefix(static_cast<std::size_t>(n));
-        stalls = 0;
-        continue;
-      }
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return;  // closed
-      stalls = round() ? 0 : stalls + 1;
-    }
-    settle();
-  }
-
   FuzzHost& host_;
-  net::EventLoop& loop_;
+  SocketPump pump_;
   std::unique_ptr<h2::Connection> conn_;
-  int client_ = -1;
-  std::string* output_ = nullptr;
-  bool closed_ = false;
 };
 
 }  // namespace
