@@ -420,11 +420,25 @@ bool Connection::feed(const char* data, std::size_t size) {
     // A fatal error (a bad preface, a flood nghttp2 caught): it has queued GOAWAY when it could.
     if (log_enabled(LogLevel::debug))
       log(LogLevel::debug, "http2 " + peer() + ": " + nghttp2_strerror(static_cast<int>(rv)));
+    // A header block of endless CONTINUATION frames is stopped without one: the client is told.
+    if (rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
+      (void)nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
     goaway_sent_ = true;
     write_output();
     close();
     return false;
   }
+  std::vector<std::int32_t> ready;
+  ready.swap(ready_);
+  for (const std::int32_t id : ready) {
+    if (closed_) break;
+    const auto it = streams_.find(id);
+    if (it == streams_.end()) continue;  // reset meanwhile
+    Stream& s = *it->second;
+    if (s.endpoint != nullptr && !s.exchange && !s.answered) dispatch(s);
+  }
+  ready.clear();
+  ready_.swap(ready);  // keeps the capacity
   return !closed_;
 }
 
@@ -817,7 +831,7 @@ void Connection::on_request_end(Stream& s) {
     if (s.exchange) s.exchange->end_body(BodyEnd::complete);
     return;
   }
-  if (s.endpoint != nullptr && !s.exchange && !s.answered) dispatch(s);
+  if (s.endpoint != nullptr && !s.exchange && !s.answered) ready_.push_back(s.id);
 }
 
 void Connection::on_stream_close(std::int32_t id) {

@@ -459,6 +459,7 @@ def continuation_flood():
         frames += [RawClient.frame(9, 0, 1, filler)] * 200
         c.send(b"".join(frames))
         check(c.run_until(lambda: c.closed, 5), "connection not closed")
+        check(c.goaway is not None and c.goaway[1] == ENHANCE_YOUR_CALM, f"GOAWAY {c.goaway}")
         check(1 not in c.ended, "the endless header block was answered")
 
 
