@@ -63,6 +63,7 @@ struct Connection::Stream {
   bool body_done = false;  // END_STREAM received
   bool discard = false;    // answered already: DATA is dropped
   bool head_request = false;
+  bool host_differs = false;  // a host field names another authority than :authority
   // A request for a handler.
   const exchange::Endpoint* endpoint = nullptr;
   Request request;
@@ -109,6 +110,9 @@ struct Connection::Callbacks {
 
   static int on_begin_headers(nghttp2_session* /*session*/, const nghttp2_frame* frame, void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    // Past the last stream our GOAWAY named: not started, so the client may retry it elsewhere
+    // (RFC 9113 6.8); nghttp2 closes it once the GOAWAY is out.
+    if (frame->hd.stream_id > self(user_data).last_stream_taken_) return 0;
     return self(user_data).begin_stream(frame->hd.stream_id) != nullptr ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
   }
 
@@ -156,6 +160,18 @@ struct Connection::Callbacks {
       return 0;
     }
     c.on_request_data(*s, {reinterpret_cast<const char*>(data), len});
+    return 0;
+  }
+
+  // The answer is complete while the request body still comes (a route that does not read it,
+  // an early 413...): RST_STREAM NO_ERROR tells the client to stop sending (RFC 9113 8.1).
+  static int on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
+    if ((frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS) ||
+        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0)
+      return 0;
+    const Stream* s = stream(self(user_data), frame->hd.stream_id);
+    if (s != nullptr && !s->body_done)
+      (void)nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
     return 0;
   }
 
@@ -292,6 +308,7 @@ bool Connection::start() {
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Callbacks::on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Callbacks::on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Callbacks::on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &Callbacks::on_frame_send);
   nghttp2_session_callbacks_set_send_data_callback(callbacks, &Callbacks::send_data);
   // Window updates follow what the request-body consumers took, not what arrived.
   nghttp2_option_set_no_auto_window_update(option, 1);
@@ -427,11 +444,25 @@ bool Connection::feed(const char* data, std::size_t size) {
     // A fatal error (a bad preface, a flood nghttp2 caught): it has queued GOAWAY when it could.
     if (log_enabled(LogLevel::debug))
       log(LogLevel::debug, "http2 " + peer() + ": " + nghttp2_strerror(static_cast<int>(rv)));
+    // A header block of endless CONTINUATION frames is stopped without one: the client is told.
+    if (rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
+      (void)nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
     goaway_sent_ = true;
     write_output();
     close();
     return false;
   }
+  std::vector<std::int32_t> ready;
+  ready.swap(ready_);
+  for (const std::int32_t id : ready) {
+    if (closed_) break;
+    const auto it = streams_.find(id);
+    if (it == streams_.end()) continue;  // reset meanwhile
+    Stream& s = *it->second;
+    if (s.endpoint != nullptr && !s.exchange && !s.answered) dispatch(s);
+  }
+  ready.clear();
+  ready_.swap(ready);  // keeps the capacity
   return !closed_;
 }
 
@@ -500,6 +531,10 @@ void Connection::after_io(bool read_progress) {
     return;
   }
   if (streams_.empty()) {
+    if (drain_notice_) {
+      if (timer_ != http::TimerKind::kDrainGrace) arm(http::TimerKind::kDrainGrace);
+      return;
+    }
     if (goaway_sent_ || host_.mode() != http::HostMode::kRunning) {
       close();
       return;
@@ -553,6 +588,17 @@ void Connection::on_timeout(http::TimerKind kind) {
 
 void Connection::on_mode_change() {
   if (closed_) return;
+  if (!goaway_sent_ && !drain_notice_ && streams_.empty() && host_.mode() == http::HostMode::kDraining &&
+      host_.config().drain_idle_grace.count() > 0) {
+    // As over HTTP/1.1, a request may be on its way on an idle connection: the shutdown notice
+    // (GOAWAY with the highest stream id, RFC 9113 6.8) says no more will be taken soon; the
+    // final GOAWAY follows with the first new stream, or when the grace timer fires.
+    (void)nghttp2_submit_shutdown_notice(session_);
+    drain_notice_ = true;
+    arm(http::TimerKind::kDrainGrace);
+    drive();
+    return;
+  }
   if (!goaway_sent_) {
     // Graceful drain (RFC 9113 6.8): streams up to the last one we processed are finished,
     // later ones the client may retry elsewhere.
@@ -641,7 +687,11 @@ int Connection::on_field(Stream& s, std::string_view name, std::string_view valu
     s.cookies += value;
     return 0;
   }
-  if (name == "host" && !s.authority.empty()) return 0;  // :authority wins (RFC 9113 8.3.1)
+  if (name == "host" && !s.authority.empty()) {
+    // The same authority twice is fine; another one makes the request malformed (RFC 9113 8.3.1).
+    if (!core::iequals(value, s.authority)) s.host_differs = true;
+    return 0;
+  }
   s.fields.append(name).append(": ").append(value).append("\r\n");
   return 0;
 }
@@ -649,9 +699,21 @@ int Connection::on_field(Stream& s, std::string_view name, std::string_view valu
 void Connection::on_request_head(Stream& s) {
   ++requests_;
   s.started = host_.loop().now();
+  if (!goaway_sent_ && (drain_notice_ || requests_ >= host_.config().max_requests_per_connection)) {
+    // The last stream this connection takes (the request limit, as HTTP/1.1's Connection:
+    // close and nginx's keepalive_requests; or the first one after the drain's notice).
+    drain_notice_ = false;
+    last_stream_taken_ = s.id;
+    (void)nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR, nullptr, 0);
+    goaway_sent_ = true;
+  }
   s.head_request = s.method == "HEAD";
   if (s.too_large) {
     respond_error(s, 431, "the request header fields are too large");
+    return;
+  }
+  if (s.host_differs) {
+    respond_error(s, 400, "the host field differs from :authority");
     return;
   }
   // The head as HTTP/1.1 would carry it, read by HTTP/1.1's parser: the same checks and limits.
@@ -679,6 +741,7 @@ void Connection::on_request_head(Stream& s) {
     return;
   }
   const http::RequestHead& head = *result.head;
+  const bool continue_expected = head.expect_continue && !s.body_done;
   if (host_.logs_client_fields()) {
     s.referer = head.find("Referer").value_or(std::string_view{});
     s.user_agent = head.find("User-Agent").value_or(std::string_view{});
@@ -739,6 +802,16 @@ void Connection::on_request_head(Stream& s) {
     request.set_params(std::move(route.params));
     (void)start_exchange(s, std::move(request));
   }
+  if (continue_expected && !s.answered) {
+    // The body will be read: an interim 100 HEADERS asks for it (RFC 9113 8.1, RFC 9110 10.1.1).
+    // Routes answered above never read it: their final status is the answer.
+    static constexpr std::string_view kStatus = ":status";
+    static constexpr std::string_view kContinue = "100";
+    nghttp2_nv nv{const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(kStatus.data())),
+                  const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(kContinue.data())),
+                  kStatus.size(), kContinue.size(), NGHTTP2_NV_FLAG_NONE};
+    (void)nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, s.id, nullptr, &nv, 1, nullptr);
+  }
 }
 
 void Connection::on_request_data(Stream& s, std::string_view data) {
@@ -782,7 +855,7 @@ void Connection::on_request_end(Stream& s) {
     if (s.exchange) s.exchange->end_body(BodyEnd::complete);
     return;
   }
-  if (s.endpoint != nullptr && !s.exchange && !s.answered) dispatch(s);
+  if (s.endpoint != nullptr && !s.exchange && !s.answered) ready_.push_back(s.id);
 }
 
 void Connection::on_stream_close(std::int32_t id) {

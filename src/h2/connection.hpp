@@ -111,6 +111,12 @@ class Connection final : public http::HostedConnection {
   bool resume_queued_ = false;
   bool goaway_sent_ = false;
   bool in_callbacks_ = false;  // inside nghttp2 (mem_recv/mem_send): no re-entry
+  bool drain_notice_ = false;  // draining: the shutdown notice went out, the final GOAWAY waits
+  // Our final GOAWAY named this stream as the last one taken: later ones are not started.
+  std::int32_t last_stream_taken_ = 0x7FFFFFFF;
+  // Requests completed by the bytes being fed: dispatched once nghttp2 has read them all, so a
+  // stream reset in the same bytes (rapid reset) never reaches the pool.
+  std::vector<std::int32_t> ready_;
   std::uint32_t requests_ = 0;
   // Abuse nghttp2 does not count itself: streams the client resets (CVE-2023-44487, rapid
   // reset) and empty DATA frames (CVE-2019-9518). Token buckets: a burst, refilled per second.

@@ -292,6 +292,9 @@ http::Route ServerLoop::redirect_route(const http::RequestHead& head) {
 bool ServerLoop::dispatch(const exchange::Endpoint& endpoint, Request request, Reply reply) {
   return shared_.pool.try_execute(
       [&endpoint, request = std::move(request), reply = std::move(reply)]() mutable {
+        // A client that left (or reset its stream) while the job waited gets no handler: a
+        // flood of opened-and-reset streams (HTTP/2 rapid reset) must not keep the workers busy.
+        if (reply.cancelled()) return;
         endpoint.start(std::move(request), std::move(reply));
       });
 }

@@ -459,6 +459,7 @@ def continuation_flood():
         frames += [RawClient.frame(9, 0, 1, filler)] * 200
         c.send(b"".join(frames))
         check(c.run_until(lambda: c.closed, 5), "connection not closed")
+        check(c.goaway is not None and c.goaway[1] == ENHANCE_YOUR_CALM, f"GOAWAY {c.goaway}")
         check(1 not in c.ended, "the endless header block was answered")
 
 
@@ -568,6 +569,172 @@ def priorities():
         shutil.rmtree(root)
 
 
+
+# ---- request semantics over HTTP/2 (RFC 9113 8) ----
+
+NO_ERROR = 0
+
+
+def unread_body_reset():
+    """8.1: a body sent to a route that answers without reading it (the built-in page, a 404):
+    the whole answer, then RST_STREAM NO_ERROR; the bytes still arriving are dropped and their
+    window given back, so more bodies than the 16 MiB connection window fit, and the connection
+    serves on."""
+    with Weft(ARGS.weft) as w:
+        c = RawClient(w.port)
+        body = b"b" * 16000
+        sid = 1
+        total = 0
+        for _batch in range(8):
+            sids = []
+            frames = b""
+            for i in range(48):
+                path = "/" if i % 2 == 0 else "/no-such-page"
+                frames += c.headers_frame(sid, [(":method", "POST"), (":path", path), (":scheme", "http"),
+                                                (":authority", "localhost")], end_stream=False)
+                for _ in range(3):
+                    frames += RawClient.frame(0, 0, sid, body)
+                    total += len(body)
+                sids.append(sid)
+                sid += 2
+            c.send(frames)
+            check(c.run_until(lambda: all(s in c.resets for s in sids) or c.goaway is not None, 20),
+                  f"streams not reset after their answers: {len([s for s in sids if s not in c.resets])} left")
+            check(c.goaway is None, f"GOAWAY {c.goaway} after {total} body bytes")
+            for s in sids:
+                check(c.resets[s] == NO_ERROR, f"stream {s}: RST_STREAM {c.resets[s]}")
+                check(s in c.ended, f"stream {s}: answer not complete before the reset")
+            check(c.status(sids[0]) in (200, 405), f"/ answered {c.status(sids[0])}")
+            check(c.status(sids[1]) == 404, f"/no-such-page answered {c.status(sids[1])}")
+        check(total > 16 * 1024 * 1024, f"only {total} bytes sent")
+        c.send(c.get_frame("/", sid))
+        check(c.run_until(lambda: sid in c.ended, 5) and c.status(sid) == 200, "the connection is unusable after")
+        c.close()
+
+
+def write_config(d, text):
+    path = os.path.join(d, "weft.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def authority_and_host():
+    """8.3.1: :authority picks the virtual host, as Host does over HTTP/1.1; a host field that
+    names the same authority is fine, another one makes the request malformed (answered 400); a
+    request with neither is malformed too (reset); with only host, host picks the site."""
+    d = tempfile.mkdtemp(prefix="weft-h2-vhost-")
+    try:
+        for name in ("a", "b"):
+            os.mkdir(os.path.join(d, name))
+            with open(os.path.join(d, name, "which.txt"), "w") as f:
+                f.write(f"site {name}\n")
+        config = write_config(d, f'[[site]]\nhosts = ["a.test"]\nroot = "{d}/a"\n\n'
+                                 f'[[site]]\nhosts = ["b.test"]\nroot = "{d}/b"\n')
+        with Weft(ARGS.weft, ["--config", config]) as w:
+            c = RawClient(w.port)
+
+            def ask(sid, pseudo, extra=()):
+                c.send(c.headers_frame(sid, [(":method", "GET"), (":path", "/which.txt"), (":scheme", "http")]
+                                       + list(pseudo) + list(extra)))
+                check(c.run_until(lambda: sid in c.ended or sid in c.resets, 5), f"stream {sid} unanswered")
+                return c.status(sid), c.data.get(sid, b"")
+
+            check(ask(1, [(":authority", "a.test")]) == (200, b"site a\n"), "a.test")
+            check(ask(3, [(":authority", "b.test")]) == (200, b"site b\n"), "b.test")
+            check(ask(5, [(":authority", "B.Test")], [("host", "b.test")]) == (200, b"site b\n"),
+                  "the same authority in host")
+            st, _ = ask(7, [(":authority", "a.test")], [("host", "b.test")])
+            check(st == 400, f":authority a.test with host b.test answered {st}")
+            check(ask(9, [], [("host", "b.test")]) == (200, b"site b\n"), "host alone")
+            # Malformed (8.3.1, 8.1.1): nghttp2 resets the stream, PROTOCOL_ERROR, before any answer.
+            st, _ = ask(11, [])
+            check(st is None and c.resets.get(11) == PROTOCOL_ERROR, f"no authority: {st}, {c.resets.get(11)}")
+            check(ask(13, [(":authority", "a.test")]) == (200, b"site a\n"), "the connection after the errors")
+            check(c.goaway is None, f"GOAWAY {c.goaway}")
+            c.close()
+    finally:
+        shutil.rmtree(d)
+
+
+def max_requests_per_connection():
+    """--max-requests-per-connection N: after N streams, GOAWAY NO_ERROR naming the Nth; the
+    streams up to it are answered, later ones are not started (the client retries them on a new
+    connection), and the connection closes once they are done."""
+    with Weft(ARGS.weft, ["--max-requests-per-connection", "3"]) as w:
+        c = RawClient(w.port)
+        c.send(b"".join(c.get_frame(f"/sleep?ms=50&i={i}", 1 + 2 * i) for i in range(5)))
+        check(c.run_until(lambda: c.goaway is not None, 5), "no GOAWAY after 3 requests")
+        check(c.goaway == (5, NO_ERROR), f"GOAWAY {c.goaway}")
+        check(c.run_until(lambda: c.closed, 5), "the connection stayed open")
+        for sid in (1, 3, 5):
+            check(sid in c.ended and c.status(sid) == 200, f"stream {sid}: {c.status(sid)}")
+        for sid in (7, 9):
+            check(c.status(sid) is None, f"stream {sid} past the limit answered {c.status(sid)}")
+        c.close()
+        d = Client(w.port)
+        for i in range(2):
+            s = d.get(f"/?again={i}")
+            check(status_of(s.headers) == 200, s.headers)
+        d.close()
+
+
+def expect_continue():
+    """8.1: Expect: 100-continue to a handler that reads the body: a 100 HEADERS, then the body is
+    read; to a route that answers without it: the final status at once, then RST_STREAM
+    NO_ERROR, and no 100."""
+    with Weft(ARGS.weft) as w:
+        c = Client(w.port)
+        sid = c.request("PUT", "/upload", headers=(("expect", "100-continue"),), end=False)
+        interim = lambda: [e for e in c.events if isinstance(e, h2.events.InformationalResponseReceived)
+                           and e.stream_id == sid]
+        check(c.run_until(lambda: interim(), 5), "no 100 before the body")
+        check(status_of(interim()[0].headers) == 100, interim()[0].headers)
+        check(c.streams[sid].headers is None, "a final answer before the body")
+        c.send_body(sid, b"z" * 70000, end=True)
+        s = c.streams[sid]
+        check(c.run_until(lambda: s.ended, 10), "no answer after the body")
+        check(status_of(s.headers) == 200 and b'"bytes": 70000' in s.data, (s.headers, s.data))
+        c.close()
+        r = RawClient(w.port)
+        r.send(r.headers_frame(1, [(":method", "POST"), (":path", "/no-such-page"), (":scheme", "http"),
+                                   (":authority", "localhost"), ("expect", "100-continue"),
+                                   ("content-length", "5000")], end_stream=False))
+        check(r.run_until(lambda: 1 in r.resets, 5), "no answer then reset")
+        check(r.status(1) == 404 and r.resets[1] == NO_ERROR, (r.status(1), r.resets))
+        statuses = [v for k, v in r.headers.get(1, []) if k == ":status"]
+        check(statuses == ["404"], f"the first HEADERS said {statuses}, not the final 404")
+        r.close()
+
+
+def drain_idle_grace():
+    """SIGTERM with --drain-idle-grace: an idle connection gets the shutdown notice (GOAWAY with
+    the highest stream id), a request still sent on it is answered, then the final GOAWAY naming
+    it and the close; a connection that stays idle is closed when the grace ends; exit 0."""
+    with Weft(ARGS.weft, ["--drain-idle-grace", "2"]) as w:
+        busy = RawClient(w.port)
+        idle = RawClient(w.port)
+        busy.send(busy.get_frame("/", 1))
+        idle.send(idle.get_frame("/", 1))
+        check(busy.run_until(lambda: 1 in busy.ended, 5) and idle.run_until(lambda: 1 in idle.ended, 5),
+              "no answers before the drain")
+        w.proc.send_signal(15)
+        start = time.monotonic()
+        check(busy.run_until(lambda: busy.goaway is not None, 5), "no shutdown notice")
+        check(busy.goaway == (0x7FFFFFFF, NO_ERROR), f"notice {busy.goaway}")
+        check(not busy.closed, "closed at once")
+        busy.send(busy.get_frame("/sleep?ms=200", 3))
+        check(busy.run_until(lambda: 3 in busy.ended, 5) and busy.status(3) == 200, "the late request unanswered")
+        check(busy.run_until(lambda: busy.goaway == (3, NO_ERROR), 5), f"final GOAWAY {busy.goaway}")
+        check(busy.run_until(lambda: busy.closed, 5), "not closed after its last stream")
+        check(idle.run_until(lambda: idle.goaway is not None, 5), "no notice on the idle connection")
+        check(idle.run_until(lambda: idle.closed, 6), "the idle connection not closed after the grace")
+        waited = time.monotonic() - start
+        check(waited >= 1.5, f"the idle connection closed after {waited:.2f} s, before the grace")
+        check(idle.goaway == (1, NO_ERROR), f"final GOAWAY of the idle connection {idle.goaway}")
+        check(w.proc.wait(10) == 0, "weft did not exit 0")
+
+
 CASES = {f.__name__: f for f in [same_answers, curl_prior_knowledge, tls_alpn, no_h2, many_streams,
                                   stream_error_keeps_connection, upload_does_not_stall_others,
                                   access_log_and_version, goaway_drain, ping_and_idle,
@@ -575,7 +742,8 @@ CASES = {f.__name__: f for f in [same_answers, curl_prior_knowledge, tls_alpn, n
                                   rfc9113_malformed_requests, header_table_size_zero, rapid_reset,
                                   continuation_flood, hpack_bomb, ping_flood, empty_data_flood,
                                   zero_window_stall, bad_preface_over_tls, priorities,
-                                  max_concurrent_streams]}
+                                  max_concurrent_streams, unread_body_reset, authority_and_host,
+                                  max_requests_per_connection, expect_continue, drain_idle_grace]}
 
 
 def main():
