@@ -50,6 +50,19 @@ bool connection_specific(std::string_view lower_name) {
          lower_name == "upgrade" || lower_name == "proxy-connection";
 }
 
+// Whether two authorities name the same host and port once normalised as RFC 3986 6.2 asks: the
+// host case-insensitively, and a port that is empty or the scheme's default the same as none.
+bool same_authority(std::string_view a, std::string_view b, std::string_view default_port) {
+  const auto normal = [default_port](std::string_view v) {
+    const std::size_t colon = v.rfind(':');
+    // A colon inside an IPv6 literal ("[::1]") is not a port's.
+    if (colon == std::string_view::npos || v.find(']', colon) != std::string_view::npos) return v;
+    const std::string_view port = v.substr(colon + 1);
+    return port.empty() || port == default_port ? v.substr(0, colon) : v;
+  };
+  return core::iequals(normal(a), normal(b));
+}
+
 }  // namespace
 
 struct Connection::Stream {
@@ -689,7 +702,7 @@ int Connection::on_field(Stream& s, std::string_view name, std::string_view valu
   }
   if (name == "host" && !s.authority.empty()) {
     // The same authority twice is fine; another one makes the request malformed (RFC 9113 8.3.1).
-    if (!core::iequals(value, s.authority)) s.host_differs = true;
+    if (!same_authority(value, s.authority, tls_ ? "443" : "80")) s.host_differs = true;
     return 0;
   }
   s.fields.append(name).append(": ").append(value).append("\r\n");

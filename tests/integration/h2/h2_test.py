@@ -651,6 +651,14 @@ def authority_and_host():
             st, _ = ask(11, [])
             check(st is None and c.resets.get(11) == PROTOCOL_ERROR, f"no authority: {st}, {c.resets.get(11)}")
             check(ask(13, [(":authority", "a.test")]) == (200, b"site a\n"), "the connection after the errors")
+            # Compared as RFC 3986 6.2 normalises: the scheme's default port, or an empty one, is
+            # the same as none; another port is another authority.
+            check(ask(15, [(":authority", "a.test")], [("host", "a.test:80")]) == (200, b"site a\n"),
+                  "host with the default port")
+            check(ask(17, [(":authority", "a.test:80")], [("host", "A.TEST:")]) == (200, b"site a\n"),
+                  ":authority with the default port, host with an empty one")
+            st, _ = ask(19, [(":authority", "a.test")], [("host", "a.test:8080")])
+            check(st == 400, f":authority a.test with host a.test:8080 answered {st}")
             check(c.goaway is None, f"GOAWAY {c.goaway}")
             c.close()
     finally:
