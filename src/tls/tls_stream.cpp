@@ -312,7 +312,7 @@ bool TlsStream::drained() const noexcept { return socket_drained_ && SSL_has_pen
 bool TlsStream::write(std::string_view bytes) {
   if (direct_) {
     if (bytes.empty()) return true;
-    if (plain_taken_ == plain_.size()) {
+    if (plain_taken_ == plain_.size() && plain_next_.empty()) {
       plain_.assign(bytes);
       plain_taken_ = 0;
     } else {
