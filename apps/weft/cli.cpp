@@ -365,6 +365,10 @@ std::variant<Options, Exit> parse(int argc, const char* const* argv, bool stdout
       ->type_name("FILE");
   app.add_flag("--tls-client-optional", config.tls.client_cert_optional,
                "With --tls-client-ca: ask for a client certificate but do not require one");
+  bool no_ktls = false;
+  app.add_flag("--no-ktls", no_ktls,
+               "Encrypt files over HTTPS in user space even where the kernel offers TLS (kTLS, "
+               "SSL_sendfile)");
   std::optional<std::uint16_t> redirect_port;
   app.add_option("--http-redirect", redirect_port,
                  "Also listen on this cleartext port and redirect every request to HTTPS (308)")
@@ -450,7 +454,7 @@ std::variant<Options, Exit> parse(int argc, const char* const* argv, bool stdout
   const bool https = !config.tls.certificates.empty();
   for (const auto& [given, flag] :
        {std::pair{!config.tls.client_ca_file.empty(), "--tls-client-ca"},
-        std::pair{config.tls.client_cert_optional, "--tls-client-optional"},
+        std::pair{config.tls.client_cert_optional, "--tls-client-optional"}, std::pair{no_ktls, "--no-ktls"},
         std::pair{redirect_port.has_value(), "--http-redirect"}, std::pair{hsts.has_value(), "--hsts"}}) {
     if (cross_checks && given && !https) {
       return usage(std::string(flag) + " needs --tls-cert and --tls-key");
@@ -459,6 +463,7 @@ std::variant<Options, Exit> parse(int argc, const char* const* argv, bool stdout
   if (cross_checks && config.tls.client_cert_optional && config.tls.client_ca_file.empty()) {
     return usage("--tls-client-optional needs --tls-client-ca");
   }
+  config.tls.ktls = !no_ktls;
   config.http_redirect_port = redirect_port;
   if (!metrics.empty()) config.metrics = parse_listen_address(metrics);
   config.hsts_seconds = hsts;

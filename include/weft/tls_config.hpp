@@ -37,6 +37,11 @@ struct TlsConfig {
   /// Session tickets are encrypted with a key shared by every loop, replaced this often; the
   /// previous key still decrypts (a resumed client then gets a ticket under the new one).
   std::chrono::seconds ticket_key_lifetime{3600};
+  /// Where the kernel offers TLS in the socket layer (kTLS: the "tls" TCP ULP), connections are
+  /// set up so that the kernel encrypts their output once the handshake is done, and files go
+  /// out with SSL_sendfile (no copy through user space); false: always encrypt in user space
+  /// (files read into a buffer and written with SSL_write), as on a kernel without kTLS.
+  bool ktls = true;
 
   /// Every field equal.
   bool operator==(const TlsConfig&) const = default;

@@ -211,8 +211,27 @@ OutputQueue::FlushResult OutputQueue::flush_tls(OutputSpares& spares, tls::TlsSt
       if (send(true)) result.status = FlushStatus::kBudget;
       return result;
     }
-    const std::size_t limit = std::min({tls.next_write_size(), budget, record.size()});
     OutChunk& front = chunks_[head_];
+    if (front.file && tls.kernel_sends()) {
+      // The kernel makes the records: what OpenSSL still holds must go first.
+      if (tls.unsent() > 0 && !send(true)) return result;
+      const long n =
+          tls.send_file(front.file->get(), front.file_offset,
+                        static_cast<std::size_t>(std::min<std::uint64_t>(front.file_left, budget)));
+      if (n > 0) {
+        result.progress = true;
+        result.written += static_cast<std::uint64_t>(n);
+        budget -= std::min(budget, static_cast<std::size_t>(n));
+        consume(static_cast<std::size_t>(n));
+        continue;
+      }
+      result.status = n == 0                              ? FlushStatus::kShrunk
+                      : n == tls::TlsStream::kFileBlocked ? FlushStatus::kBlocked
+                      : n == tls::TlsStream::kFileBusy    ? FlushStatus::kBudget
+                                                          : FlushStatus::kError;
+      return result;
+    }
+    const std::size_t limit = std::min({tls.next_write_size(), budget, record.size()});
     std::string_view plain;
     if (!front.file && front.bytes.size() - front.sent >= limit) {
       plain = std::string_view(front.bytes).substr(front.sent, limit);  // a large string: no copy
@@ -221,6 +240,7 @@ OutputQueue::FlushResult OutputQueue::flush_tls(OutputSpares& spares, tls::TlsSt
       std::size_t filled = 0;
       for (std::size_t i = head_; i < chunks_.size() && filled < limit; ++i) {
         const OutChunk& c = chunks_[i];
+        if (c.file && tls.kernel_sends()) break;  // sent by the kernel, above
         if (c.file) {
           const std::size_t want =
               static_cast<std::size_t>(std::min<std::uint64_t>(c.file_left, limit - filled));
@@ -249,7 +269,9 @@ OutputQueue::FlushResult OutputQueue::flush_tls(OutputSpares& spares, tls::TlsSt
     consume(plain.size());
     result.written += plain.size();
     budget -= std::min(budget, plain.size());
-    if (tls.unsent() >= kSendAt && !send(true)) return result;
+    // Direct mode (tls_stream.hpp): the write went to the socket already; output left means
+    // the socket is full, so stop rather than copy more.
+    if ((tls.unsent() >= kSendAt || (tls.direct() && tls.unsent() > 0)) && !send(true)) return result;
   }
   // The last answer of a closing connection takes its close_notify along in the same send.
   if (closing) tls.queue_close_notify();

@@ -140,8 +140,9 @@ class OutputQueue {
   /// closes after this output, so its last bytes may wait for the FIN (MSG_MORE).
   FlushResult flush(OutputSpares& spares, int fd, bool closing, std::size_t budget = kWriteBudgetPerTurn);
   /// The same through TLS: chunks are cut into records (a file's bytes read into the spares'
-  /// record buffer: no sendfile without kernel TLS), encrypted, and sent several records per
-  /// send(). Bytes already encrypted but refused by the socket go first. The budget counts
+  /// record buffer), encrypted, and sent several records per send(). Bytes already encrypted
+  /// but refused by the socket go first. With kernel TLS on the connection
+  /// (TlsStream::kernel_sends()) a file range leaves by SSL_sendfile instead. The budget counts
   /// plaintext.
   FlushResult flush_tls(OutputSpares& spares, tls::TlsStream& tls, bool closing,
                         std::size_t budget = kWriteBudgetPerTurn);

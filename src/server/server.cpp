@@ -19,9 +19,9 @@
 #include "server/server_loop.hpp"
 #include "server/site.hpp"
 #include "server/virtual_hosts.hpp"
+#include "tls/ktls.hpp"
 #include "tls/server_context.hpp"
 #include "tls/ticket_keys.hpp"
-#include "tls/tls_stream.hpp"
 #include "weft/log.hpp"
 #include "weft/thread_pool.hpp"
 
@@ -283,14 +283,18 @@ class Server::Impl {
         loops_[i]->run();
       });
     }
-    if (tls_ ||
-        std::any_of(extra_.begin(), extra_.end(), [](const Extra& e) { return e.ticket_keys != nullptr; })) {
-      log(LogLevel::info,
-          std::string("TLS: response bodies are encrypted in user space, files read through a "
-                      "per-loop buffer (") +
-              (tls::kernel_has_ktls() ? "the kernel offers kTLS; weft does not use it yet"
-                                      : "this kernel has no kTLS") +
-              ")");
+    // Which path files over TLS take, once per distinct answer (listeners may differ by --no-ktls).
+    std::vector<std::string_view> said;
+    const auto say = [&said](const std::shared_ptr<const tls::ServerContext>& context) {
+      if (!context) return;
+      const std::string_view line = tls::describe(context->ktls_mode());
+      if (std::find(said.begin(), said.end(), line) != said.end()) return;
+      said.push_back(line);
+      log(LogLevel::info, std::string(line));
+    };
+    say(tls_);
+    for (const Extra& e : extra_) {
+      if (e.ticket_keys) say(e.tls->context.load(std::memory_order_acquire));
     }
     started_ = true;
     if (stop_requested_) {

@@ -98,7 +98,7 @@ std::string openssl_reason(std::string_view fallback) {
 
 ServerContext::ServerContext(const TlsConfig& config, std::shared_ptr<TicketKeys> keys,
                              const std::vector<std::string>& alpn)
-    : keys_(std::move(keys)) {
+    : keys_(std::move(keys)), ktls_mode_(tls::ktls_mode(config)) {
   for (const std::string& protocol : alpn) {
     alpn_wire_.push_back(static_cast<char>(protocol.size()));
     alpn_wire_ += protocol;
@@ -180,6 +180,9 @@ SSL_CTX* ServerContext::make_ctx(const TlsConfig& config) {
     fail("tls", openssl_reason());
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  // OpenSSL offers the keys to the kernel at each key change, through the write BIO (a socket
+  // BIO for these streams: tls_stream.hpp).
+  if (writes_direct(ktls_mode_)) SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
   // Tickets are the only resumption: no server-side cache to share (and lock) between loops.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(ctx, 1);

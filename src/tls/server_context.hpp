@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tls/ktls.hpp"
 #include "tls/ticket_keys.hpp"
 #include "weft/tls_config.hpp"
 
@@ -36,6 +37,8 @@ class ServerContext {
   /// A server-side SSL for one connection, on the default certificate until SNI chooses;
   /// nullptr when OpenSSL is out of memory.
   [[nodiscard]] SSL* new_ssl() const;
+  /// Whether its streams are set up for kTLS (see ktls.hpp); decided when it is built.
+  [[nodiscard]] KtlsMode ktls_mode() const noexcept { return ktls_mode_; }
   /// The DNS names each certificate answers, in configuration order (for the start-up log).
   [[nodiscard]] std::vector<std::vector<std::string>> names() const;
 
@@ -52,6 +55,7 @@ class ServerContext {
 
   std::vector<Entry> entries_;  // entries_[0] answers unknown and absent names
   std::shared_ptr<TicketKeys> keys_;
+  KtlsMode ktls_mode_ = KtlsMode::kNoKernel;
   std::string alpn_wire_;  // the protocols in ALPN wire format (length-prefixed), preferred first
 };
 

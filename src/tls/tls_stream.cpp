@@ -7,11 +7,11 @@
 
 #include <array>
 #include <cerrno>
-#include <fstream>
 #include <new>
 #include <string>
 
 #include "core/ascii.hpp"
+#include "tls/ktls.hpp"
 
 namespace weft::tls {
 namespace {
@@ -53,14 +53,19 @@ TlsStream::TlsStream(std::shared_ptr<const ServerContext> context, int fd)
   BIO_METHOD* method = bio_method();
   ssl_ = method != nullptr ? context_->new_ssl() : nullptr;
   BIO* bio = ssl_ != nullptr ? BIO_new(method) : nullptr;
-  if (bio == nullptr) {
+  direct_ = writes_direct(context_->ktls_mode());
+  // BIO_new_socket also attaches the kernel's TLS layer to the socket where there is one (it
+  // does nothing until OpenSSL hands it keys), which OpenSSL's later key change needs.
+  BIO* out = bio != nullptr && direct_ ? BIO_new_socket(fd, BIO_NOCLOSE) : bio;
+  if (out == nullptr) {
+    BIO_free(bio);
     SSL_free(ssl_);
     ERR_clear_error();
     throw std::bad_alloc();
   }
   BIO_set_data(bio, this);
   BIO_set_init(bio, 1);
-  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways: SSL_free frees it once
+  SSL_set_bio(ssl_, bio, out);  // one BIO both ways, or two: SSL_free frees each once
   SSL_set_accept_state(ssl_);
 }
 
@@ -106,12 +111,14 @@ void TlsStream::append_output(std::string_view bytes) {
 }
 
 std::size_t TlsStream::unsent() const noexcept {
+  if (direct_) return plain_.size() - plain_taken_ + plain_next_.size() + (shutdown_wanted_ ? 1 : 0);
   std::size_t n = own_out_.size() - own_sent_;
   if (t_output.owner == this) n += t_output.bytes.size() - t_output.sent;
   return n;
 }
 
 TlsStream::Send TlsStream::send(bool more) {
+  if (direct_) return pump();
   Send result = Send::kDone;
   for (;;) {
     std::array<iovec, 2> iov{};
@@ -156,7 +163,41 @@ TlsStream::Send TlsStream::send(bool more) {
 }
 
 void TlsStream::settle() {
-  if (unsent() > 0) (void)send(false);
+  // Direct mode: OpenSSL wrote what it made itself; the plaintext waits for the caller's send().
+  if (!direct_ && unsent() > 0) (void)send(false);
+}
+
+TlsStream::Send TlsStream::pump() {
+  for (;;) {
+    if (plain_taken_ == plain_.size()) {
+      if (plain_next_.empty()) break;
+      plain_.swap(plain_next_);  // nothing of plain_ is in OpenSSL's hands now
+      plain_next_.clear();
+      plain_taken_ = 0;
+    }
+    clear_errors();
+    std::size_t written = 0;
+    const int r = SSL_write_ex(ssl_, plain_.data() + plain_taken_, plain_.size() - plain_taken_, &written);
+    if (r == 1) {
+      plain_taken_ += written;  // one record at a time (SSL_MODE_ENABLE_PARTIAL_WRITE)
+      continue;
+    }
+    if (SSL_get_error(ssl_, r) == SSL_ERROR_WANT_WRITE) return Send::kBlocked;
+    ERR_clear_error();
+    return Send::kError;
+  }
+  // All taken: an idle connection keeps no buffer.
+  std::string().swap(plain_);
+  std::string().swap(plain_next_);
+  plain_taken_ = 0;
+  if (shutdown_wanted_) {
+    clear_errors();
+    const int r = SSL_shutdown(ssl_);
+    if (r < 0 && SSL_get_error(ssl_, r) == SSL_ERROR_WANT_WRITE) return Send::kBlocked;  // call again
+    shutdown_wanted_ = false;
+    clear_errors();
+  }
+  return Send::kDone;
 }
 
 TlsStream::Handshake TlsStream::handshake() {
@@ -177,6 +218,7 @@ TlsStream::Handshake TlsStream::handshake() {
     // `openssl s_client -sess_out </dev/null` does, and testssl.sh with it).
     if (SSL_has_pending(ssl_) != 1) settle();
     make_info();
+    kernel_sends_ = direct_ && BIO_get_ktls_send(SSL_get_wbio(ssl_));
     return Handshake::kDone;
   }
   const int error = SSL_get_error(ssl_, r);
@@ -268,6 +310,16 @@ bool TlsStream::buffered_input() const noexcept { return SSL_has_pending(ssl_) =
 bool TlsStream::drained() const noexcept { return socket_drained_ && SSL_has_pending(ssl_) != 1; }
 
 bool TlsStream::write(std::string_view bytes) {
+  if (direct_) {
+    if (bytes.empty()) return true;
+    if (plain_taken_ == plain_.size() && plain_next_.empty()) {
+      plain_.assign(bytes);
+      plain_taken_ = 0;
+    } else {
+      plain_next_.append(bytes);  // plain_ stays where OpenSSL may be writing from
+    }
+    return pump() != Send::kError;
+  }
   while (!bytes.empty()) {
     std::size_t written = 0;
     if (SSL_write_ex(ssl_, bytes.data(), bytes.size(), &written) != 1) {
@@ -281,6 +333,10 @@ bool TlsStream::write(std::string_view bytes) {
 
 void TlsStream::queue_close_notify() {
   if (!established() || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return;
+  if (direct_) {
+    shutdown_wanted_ = true;  // behind the plaintext: OpenSSL would send it at once
+    return;
+  }
   clear_errors();
   (void)SSL_shutdown(ssl_);
   clear_errors();
@@ -288,16 +344,28 @@ void TlsStream::queue_close_notify() {
 
 void TlsStream::close_notify() {
   queue_close_notify();
-  settle();
+  if (direct_) {
+    (void)pump();
+  } else {
+    settle();
+  }
 }
 
-bool kernel_has_ktls() {
-  std::ifstream ulp("/proc/sys/net/ipv4/tcp_available_ulp");
-  std::string word;
-  while (ulp >> word) {
-    if (word == "tls") return true;
+long TlsStream::send_file(int file, std::uint64_t offset, std::size_t size) {
+  for (;;) {
+    clear_errors();
+    errno = 0;
+    const ossl_ssize_t n = SSL_sendfile(ssl_, file, static_cast<off_t>(offset), size, 0);
+    if (n >= 0) return static_cast<long>(n);
+    const int saved = errno;
+    const int error = SSL_get_error(ssl_, static_cast<int>(n));
+    ERR_clear_error();
+    if (error == SSL_ERROR_WANT_WRITE) {
+      if (saved == EINTR) continue;
+      return saved == EBUSY ? kFileBusy : kFileBlocked;
+    }
+    return kFileError;
   }
-  return false;
 }
 
 }  // namespace weft::tls

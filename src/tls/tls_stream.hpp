@@ -8,6 +8,18 @@
 // so an idle TLS connection holds no output buffer (and, with SSL_MODE_RELEASE_BUFFERS, no
 // OpenSSL buffer either).
 //
+// Direct mode (a listener set up for kTLS: ktls.hpp): OpenSSL writes through its own socket
+// BIO instead, because only that BIO can hand the keys to the kernel. Once the kernel holds them
+// (kernel_sends()), OpenSSL writes plaintext and the kernel makes the records, and send_file()
+// sends a file range with SSL_sendfile; where it does not (no TLS ULP, a cipher the kernel
+// lacks), OpenSSL writes its own records there. Either way a full socket leaves OpenSSL in its
+// "retry with the same arguments" state, and with kTLS the retry writes from the very buffer
+// first given (whatever SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER says). So write() copies the
+// plaintext into the stream's own buffer and hands OpenSSL only that one, never moved or
+// changed while OpenSSL holds part of it; send() resumes; close_notify waits behind it. The
+// caller sees the same contract in both modes: write() takes everything and never blocks,
+// send() reports kBlocked until unsent() is 0.
+//
 // The stream does not own the socket; the connection does, and outlives its stream.
 
 #include <openssl/ssl.h>
@@ -61,14 +73,29 @@ class TlsStream {
   /// (the read that would only say EAGAIN can be skipped).
   [[nodiscard]] bool drained() const noexcept;
 
-  /// Encrypts `bytes` into the output as records of at most 16 KiB; never blocks. False on a
-  /// fatal error.
+  /// Encrypts `bytes` into the output as records of at most 16 KiB (direct mode: writes them
+  /// through OpenSSL now, keeping what the socket refuses); never blocks. False on a fatal
+  /// error.
   bool write(std::string_view bytes);
   enum class Send : std::uint8_t { kDone, kBlocked, kError };
-  /// Sends the encrypted output; `more`: more follows at once (MSG_MORE).
+  /// Sends the output; `more`: more follows at once (MSG_MORE; memory mode only).
   Send send(bool more);
-  /// Encrypted bytes not yet sent.
+  /// Bytes not yet sent: encrypted (memory mode), or plaintext OpenSSL has not taken and a
+  /// close_notify that waits (direct mode).
   [[nodiscard]] std::size_t unsent() const noexcept;
+  /// Writes go through OpenSSL's socket BIO (the listener is set up for kTLS), not memory.
+  [[nodiscard]] bool direct() const noexcept { return direct_; }
+  /// The kernel encrypts this connection's output (kTLS took the keys in the handshake), so
+  /// files may leave by send_file().
+  [[nodiscard]] bool kernel_sends() const noexcept { return kernel_sends_; }
+  /// With kernel_sends() and unsent() == 0: sends up to `size` bytes of `file` from `offset`
+  /// with SSL_sendfile. > 0 bytes sent; 0 the file ended early; kFileBlocked the socket is
+  /// full (wait for EPOLLOUT); kFileBusy the kernel asks to try later (no EPOLLOUT will come:
+  /// next loop turn); kFileError a fatal error.
+  long send_file(int file, std::uint64_t offset, std::size_t size);
+  static constexpr long kFileBlocked = -1;
+  static constexpr long kFileBusy = -2;
+  static constexpr long kFileError = -3;
   /// Queues close_notify and sends what the socket takes (best effort, never blocks).
   void close_notify();
   /// Queues close_notify behind the output, for the caller's next send(); once only.
@@ -95,6 +122,8 @@ class TlsStream {
   /// After OpenSSL produced output outside write(): send it now, keep what the socket refuses.
   void settle();
   void make_info();
+  /// Direct mode: hands the waiting plaintext to OpenSSL, then a wanted close_notify.
+  Send pump();
 
   std::shared_ptr<const ServerContext> context_;  // keeps the SSL_CTXs and callbacks alive
   SSL* ssl_ = nullptr;
@@ -103,12 +132,15 @@ class TlsStream {
   bool socket_drained_ = false;  // the last recv() returned less than asked
   std::string own_out_;          // output the socket refused; usually empty (see the file comment)
   std::size_t own_sent_ = 0;
+  // Direct mode (see the file comment).
+  bool direct_ = false;
+  bool kernel_sends_ = false;
+  bool shutdown_wanted_ = false;  // close_notify goes once the plaintext is out
+  std::string plain_;             // given to SSL_write from plain_taken_; frozen while OpenSSL holds part
+  std::size_t plain_taken_ = 0;
+  std::string plain_next_;  // written after plain_
   std::shared_ptr<const TlsInfo> info_;
   std::string failure_;
 };
-
-/// True when the kernel offers TLS in the socket layer (kTLS: /proc/sys/net/ipv4/
-/// tcp_available_ulp lists "tls"); weft's streams encrypt in user space either way.
-[[nodiscard]] bool kernel_has_ktls();
 
 }  // namespace weft::tls
