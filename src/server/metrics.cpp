@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "pool/thread_pool_probe.hpp"
+
 namespace weft::server {
 namespace {
 
@@ -130,6 +132,19 @@ std::string render_metrics(const MetricsSnapshot& s) {
   single(out, "weft_pool_threads", "gauge", "Worker threads of the handler pool.", s.pool_threads);
   single(out, "weft_pool_busy_threads", "gauge", "Pool workers running a job.", s.pool_busy);
   single(out, "weft_pool_queued_jobs", "gauge", "Jobs waiting for a pool worker.", s.pool_queued);
+  single(out, "weft_pool_wakeups_total", "counter", "Sleeping pool workers woken to run a job.",
+         s.pool_wakeups);
+  family(out, "weft_pool_spins_total", "counter",
+         "Idle pool workers' polls for a job before sleeping, by how they ended: a job came (hit), none "
+         "came (miss), the worker lost its CPU meanwhile (preempted).");
+  sample(out, "weft_pool_spins_total", "outcome=\"hit\"", s.pool_spin_hits);
+  sample(out, "weft_pool_spins_total", "outcome=\"miss\"", s.pool_spin_misses);
+  sample(out, "weft_pool_spins_total", "outcome=\"preempted\"", s.pool_spin_preemptions);
+  family(out, "weft_pool_spins_skipped_total", "counter",
+         "Idle pool workers that slept at once: as many others polled as there are CPUs to spare "
+         "(capped), or recent polls did not pay (backed_off).");
+  sample(out, "weft_pool_spins_skipped_total", "reason=\"capped\"", s.pool_spins_capped);
+  sample(out, "weft_pool_spins_skipped_total", "reason=\"backed_off\"", s.pool_spins_backed_off);
 
   single(out, "weft_reloads_total", "counter", "Reloads (certificates, configuration) that took effect.",
          s.reloads);
@@ -149,6 +164,13 @@ std::string MetricsSources::render() const {
     s.pool_threads = pool->size();
     s.pool_busy = pool->busy();
     s.pool_queued = pool->queued();
+    const detail::ThreadPoolCounters c = detail::ThreadPoolProbe::counters(*pool);
+    s.pool_wakeups = c.wakeups;
+    s.pool_spin_hits = c.spin_hits;
+    s.pool_spin_misses = c.spin_misses;
+    s.pool_spin_preemptions = c.spin_preemptions;
+    s.pool_spins_capped = c.spins_capped;
+    s.pool_spins_backed_off = c.spins_backed_off;
   }
   s.reloads = reloads.load(std::memory_order_relaxed);
   s.reload_failures = reload_failures.load(std::memory_order_relaxed);

@@ -34,6 +34,12 @@ struct MetricsSnapshot {
   std::uint64_t pool_threads = 0;
   std::uint64_t pool_busy = 0;
   std::uint64_t pool_queued = 0;
+  std::uint64_t pool_wakeups = 0;           // sleeping workers woken for a job
+  std::uint64_t pool_spin_hits = 0;         // idle polls that found a job
+  std::uint64_t pool_spin_misses = 0;       // ... whose window passed without one
+  std::uint64_t pool_spin_preemptions = 0;  // ... during which the worker lost its CPU
+  std::uint64_t pool_spins_capped = 0;      // polls not started: as many pollers as CPUs to spare
+  std::uint64_t pool_spins_backed_off = 0;  // polls not started: recent ones did not pay
   std::uint64_t reloads = 0;
   std::uint64_t reload_failures = 0;
   double uptime_seconds = 0;

@@ -88,6 +88,12 @@ TEST(MetricsRender, LoopsAreSummedAndEveryFamilyHasHelpAndType) {
   s.pool_threads = 4;
   s.pool_busy = 1;
   s.pool_queued = 9;
+  s.pool_wakeups = 11;
+  s.pool_spin_hits = 12;
+  s.pool_spin_misses = 13;
+  s.pool_spin_preemptions = 14;
+  s.pool_spins_capped = 15;
+  s.pool_spins_backed_off = 16;
   s.reloads = 2;
   s.reload_failures = 1;
   s.uptime_seconds = 1.5;
@@ -107,6 +113,12 @@ TEST(MetricsRender, LoopsAreSummedAndEveryFamilyHasHelpAndType) {
            "weft_pool_threads 4",
            "weft_pool_busy_threads 1",
            "weft_pool_queued_jobs 9",
+           "weft_pool_wakeups_total 11",
+           R"(weft_pool_spins_total{outcome="hit"} 12)",
+           R"(weft_pool_spins_total{outcome="miss"} 13)",
+           R"(weft_pool_spins_total{outcome="preempted"} 14)",
+           R"(weft_pool_spins_skipped_total{reason="capped"} 15)",
+           R"(weft_pool_spins_skipped_total{reason="backed_off"} 16)",
            "weft_reloads_total 2",
            "weft_reload_failures_total 1",
            "weft_uptime_seconds 1.5",
