@@ -394,6 +394,10 @@ void Connection::on_resume() {
 }
 
 void Connection::drive() {
+  if (lingering_) {
+    drain_lingering();
+    return;
+  }
   const std::uint64_t before = net::read_epoch;
   if (!read_input()) return;
   write_output();
@@ -534,11 +538,11 @@ void Connection::write_output() {
   // Nothing left to say and nothing to hear (GOAWAY both ways, or a fatal error): done.
   if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0 && out_.empty() &&
       (!tls_ || tls_->unsent() == 0))
-    close();
+    close_lingering();
 }
 
 void Connection::after_io(bool read_progress) {
-  if (closed_) return;
+  if (closed_ || lingering_) return;
   if (!out_.empty() || (tls_ && tls_->unsent() > 0)) {
     if (timer_ != http::TimerKind::kWrite) arm(http::TimerKind::kWrite);
     return;
@@ -549,7 +553,7 @@ void Connection::after_io(bool read_progress) {
       return;
     }
     if (goaway_sent_ || host_.mode() != http::HostMode::kRunning) {
-      close();
+      close_lingering();
       return;
     }
     if (timer_ != http::TimerKind::kKeepAlive || read_progress) arm(http::TimerKind::kKeepAlive);
@@ -572,6 +576,29 @@ void Connection::after_io(bool read_progress) {
   }
 }
 
+void Connection::close_lingering() {
+  if (lingering_ || closed_) return;
+  if (peer_eof_) {
+    close();
+    return;
+  }
+  if (tls_) tls_->close_notify();
+  ::shutdown(fd_.get(), SHUT_WR);
+  lingering_ = true;
+  arm(http::TimerKind::kLinger);
+  drain_lingering();  // what is already there
+}
+
+void Connection::drain_lingering() {
+  for (;;) {
+    std::array<char, 4096> sink;  // not zeroed: only thrown away
+    const ssize_t n = ::recv(fd_.get(), sink.data(), sink.size(), 0);
+    if (n > 0) continue;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) close();
+    return;
+  }
+}
+
 void Connection::arm(http::TimerKind kind) {
   timer_ = kind;
   if (kind == http::TimerKind::kNone) {
@@ -584,6 +611,10 @@ void Connection::arm(http::TimerKind kind) {
 void Connection::on_timeout(http::TimerKind kind) {
   timer_ = http::TimerKind::kNone;
   if (closed_) return;
+  if (kind == http::TimerKind::kLinger) {
+    close();
+    return;
+  }
   if (kind == http::TimerKind::kWrite) {
     // A client that stopped reading or never opens its window: drop the unsent bytes now.
     const linger abort{1, 0};

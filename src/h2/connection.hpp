@@ -72,6 +72,12 @@ class Connection final : public http::HostedConnection {
   void write_output();
   void after_io(bool progress);
   void arm(http::TimerKind kind);
+  /// The session is over and its output written: half-close, then drop what the client still
+  /// sends until it closes too (or the linger timer fires), so that a frame of its crossing our
+  /// close (a WINDOW_UPDATE for the last DATA) does not reset the connection before it has read
+  /// the answers.
+  void close_lingering();
+  void drain_lingering();
 
   // Stream events (from the nghttp2 callbacks).
   Stream* begin_stream(std::int32_t id);
@@ -112,6 +118,7 @@ class Connection final : public http::HostedConnection {
   bool goaway_sent_ = false;
   bool in_callbacks_ = false;  // inside nghttp2 (mem_recv/mem_send): no re-entry
   bool drain_notice_ = false;  // draining: the shutdown notice went out, the final GOAWAY waits
+  bool lingering_ = false;     // half-closed after the last frame: input is dropped
   // Our final GOAWAY named this stream as the last one taken: later ones are not started.
   std::int32_t last_stream_taken_ = 0x7FFFFFFF;
   // Requests completed by the bytes being fed: dispatched once nghttp2 has read them all, so a

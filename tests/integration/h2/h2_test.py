@@ -743,7 +743,36 @@ def drain_idle_grace():
         check(w.proc.wait(10) == 0, "weft did not exit 0")
 
 
-CASES = {f.__name__: f for f in [same_answers, curl_prior_knowledge, tls_alpn, no_h2, many_streams,
+def lingering_close():
+    """After its last frame (GOAWAY, every stream answered) weft half-closes and drops what the
+    client still sends until the client closes: closing with input unread would reset the
+    connection (and a reset may throw away answers sent but not yet delivered). Here the request
+    is followed at once by 2 MiB of frames of an unknown type (which a server ignores, RFC 9113
+    5.5), more than weft reads in one turn, so its session ends with input unread: the client's
+    send must complete and the connection end with a FIN, never a reset."""
+    with Weft(ARGS.weft, ["--max-requests-per-connection", "1"]) as w:
+        for attempt in range(3):
+            c = RawClient(w.port)
+            filler = c.frame(0xFA, 0, 0, b"x" * 16384) * 128
+            try:
+                c.sock.sendall(c.get_frame("/", 1) + filler)
+            except OSError as e:
+                check(False, f"attempt {attempt}: the send was cut: {e}")
+            c.sock.settimeout(5)
+            while True:
+                try:
+                    data = c.sock.recv(65536)
+                except OSError as e:
+                    check(False, f"attempt {attempt}: the connection ended with {e}, not a FIN")
+                if not data:
+                    break
+                c.feed(data)
+            check(c.goaway == (1, NO_ERROR), f"attempt {attempt}: GOAWAY {c.goaway}")
+            check(1 in c.ended and c.status(1) == 200, f"attempt {attempt}: stream 1: {c.status(1)}")
+            c.close()
+
+
+CASES = {f.__name__: f for f in [same_answers, lingering_close, curl_prior_knowledge, tls_alpn, no_h2, many_streams,
                                   stream_error_keeps_connection, upload_does_not_stall_others,
                                   access_log_and_version, goaway_drain, ping_and_idle,
                                   reset_cancels_handler, rfc9113_connection_errors,

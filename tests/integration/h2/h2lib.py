@@ -280,6 +280,10 @@ class RawClient:
         if not data:
             self.closed = True
             return
+        self.feed(data)
+
+    def feed(self, data):
+        """Parses received bytes into frames (on_frame for each)."""
         self.buf += data
         while len(self.buf) >= 9:
             length = int.from_bytes(self.buf[:3], "big")
