@@ -60,8 +60,9 @@ class Connection final : public http::HostedConnection {
   [[nodiscard]] bool is_closed() const noexcept override { return closed_; }
   [[nodiscard]] bool is_idle() const noexcept override;
 
-  struct Stream;  // one request and its answer (connection.cpp)
-  struct Callbacks;
+  struct Stream;      // one request and its answer (stream.hpp)
+  struct DataSource;  // nghttp2's view of the answers' bodies (stream.hpp, responses.cpp)
+  struct Callbacks;   // what nghttp2 reports it received (session.cpp)
 
  private:
   void drive();

@@ -1,0 +1,292 @@
+// h2::Connection's answers: a response head rendered by the HTTP/1.1 writer becomes the HEADERS
+// frame (lower-cased, connection-specific fields dropped), its body the DATA frames, streamed
+// answers pulled from their exchanges; and the access log line.
+#include <nghttp2/nghttp2.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/ascii.hpp"
+#include "h2/connection.hpp"
+#include "h2/stream.hpp"
+#include "http/error_page.hpp"
+#include "http/response_writer.hpp"
+
+namespace weft::h2 {
+namespace {
+
+bool has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
+
+bool connection_specific(std::string_view lower_name) {
+  return lower_name == "connection" || lower_name == "keep-alive" || lower_name == "transfer-encoding" ||
+         lower_name == "upgrade" || lower_name == "proxy-connection";
+}
+
+}  // namespace
+
+ssize_t Connection::DataSource::read_data(nghttp2_session* /*session*/, std::int32_t stream_id,
+                                          std::uint8_t* /*buf*/, std::size_t length,
+                                          std::uint32_t* data_flags, nghttp2_data_source* /*source*/,
+                                          void* user_data) {
+  Connection& c = self(user_data);
+  Stream* s = stream(c, stream_id);
+  if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  if (s->out_bytes == 0 && !s->out_end) {
+    s->deferred = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(length, s->out_bytes));
+  *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (n == s->out_bytes && s->out_end) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+// Writes one DATA frame: its header, then `length` bytes of the stream's body parts, which
+// stay where they are (a file range goes out by sendfile on a cleartext socket).
+int Connection::DataSource::send_data(nghttp2_session* /*session*/, nghttp2_frame* frame,
+                                      const std::uint8_t* framehd, std::size_t length,
+                                      nghttp2_data_source* /*source*/, void* user_data) {
+  Connection& c = self(user_data);
+  Stream* s = stream(c, frame->hd.stream_id);
+  if (s == nullptr) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  http::OutputSpares& spares = c.host_.output_spares();
+  c.out_.push(spares, std::string_view(reinterpret_cast<const char*>(framehd), 9));
+  std::size_t left = length;
+  while (left > 0 && s->out_head < s->out.size()) {
+    http::BodyPart& part = s->out[s->out_head];
+    const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(left, part.size()));
+    if (part.file && c.tls_) {
+      // TLS reads the file range into its record buffer beside the frame header anyway.
+      c.out_.push_file(spares, part.file, part.offset, k);
+      part.offset += k;
+      part.length -= k;
+    } else if (part.file) {
+      // Cleartext: the frame's file bytes are read in behind its header, so that the DATA
+      // frames of a turn go out in one send. A sendfile per 16 KiB frame and a send per 9-byte
+      // header cost more than the read and the copy (measured: bench/compare --h2, 1 MiB h2c).
+      std::string& tail = c.out_.tail(spares, k);
+      const std::size_t at = tail.size();
+      tail.resize(at + k);
+      const ssize_t n = ::pread(part.file->get(), tail.data() + at, k, static_cast<off_t>(part.offset));
+      if (n != static_cast<ssize_t>(k)) {  // the file shrank (or broke) under us: the framing is lost
+        tail.resize(at);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+      }
+      part.offset += k;
+      part.length -= k;
+    } else {
+      c.out_.push(spares, std::string_view(part.bytes).substr(0, k));
+      part.bytes.erase(0, k);
+    }
+    if (part.size() == 0 && ++s->out_head == s->out.size()) {
+      s->out.clear();
+      s->out_head = 0;
+    }
+    left -= k;
+  }
+  s->out_bytes -= length;
+  s->sent += length;
+  return 0;
+}
+
+void Connection::pull_exchange(Stream& s) {
+  if (!s.exchange) return;
+  const std::size_t room =
+      s.out_bytes < kStreamTakeBelow ? static_cast<std::size_t>(kStreamTakeBelow - s.out_bytes) : 0;
+  exchange::Exchange::Outgoing got = s.exchange->take(room);
+  if (got.response && !s.answered) {
+    if (got.stream_start) {
+      respond_stream_head(s, *got.response);
+      if (!s.streaming) {  // HEAD or a bodiless status: the head is the whole answer
+        s.exchange->cancel();
+        finish_exchange(s, true);
+        return;
+      }
+    } else {
+      respond(s, *got.response, std::move(got.parts));
+      finish_exchange(s, true);
+      return;
+    }
+  }
+  if (!s.streaming) return;
+  if (!got.bytes.empty()) {
+    s.out_bytes += got.bytes.size();
+    s.out.push_back(http::BodyPart{std::move(got.bytes), nullptr, 0, 0});
+  }
+  if (got.abandoned) {
+    // The producer went away mid-body: the client must not take it for a whole one.
+    s.streaming = false;
+    (void)nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_INTERNAL_ERROR);
+    finish_exchange(s, false);
+    return;
+  }
+  if (got.end) {
+    s.out_end = true;
+    s.streaming = false;
+  }
+  if (s.deferred && (s.out_bytes > 0 || s.out_end)) {
+    s.deferred = false;
+    (void)nghttp2_session_resume_data(session_, s.id);
+  }
+  if (got.end) finish_exchange(s, true);
+}
+
+void Connection::finish_exchange(Stream& s, bool completed) {
+  if (!s.exchange) return;
+  if (s.stream_body && !s.body_done) {
+    // Answered before the upload ended: the rest is dropped (its window still given back).
+    s.exchange->end_body(BodyEnd::aborted);
+    s.discard = true;
+    if (s.unconsumed > 0) {
+      consume(s, s.unconsumed);
+      s.unconsumed = 0;
+    }
+  }
+  s.exchange->detach(completed);
+  s.exchange.reset();
+}
+
+void Connection::respond(Stream& s, const Response& response, std::vector<http::BodyPart> body) {
+  int status = response.status();
+  const Response* chosen = &response;
+  Response fallback;
+  if (body.empty() && !response.file_path().empty()) {
+    status = host_.open_file_body(response, body);
+    if (status != 200) {
+      fallback =
+          Response::html(status, http::error_page(status, status == 403   ? "forbidden"
+                                                          : status == 404 ? "no such file"
+                                                                          : "the file cannot be opened now"));
+      chosen = &fallback;
+    }
+  }
+  std::uint64_t length = 0;
+  if (body.empty()) {
+    length = chosen->body().size();
+  } else {
+    for (const http::BodyPart& part : body) length += part.size();
+  }
+  const bool bodiless = has_no_body(status);
+  http::HeadOptions options;
+  options.server_name = host_.config().server_name;
+  if (tls_) options.extra_fields = host_.https_fields();
+  std::string head;
+  http::append_head(head, status, chosen->headers(), bodiless ? 0 : length, options);
+  const bool send_body = !bodiless && !s.head_request && length > 0;
+  s.status = status;
+  if (send_body) {
+    if (body.empty()) {
+      s.out.push_back(http::BodyPart{chosen->body(), nullptr, 0, 0});
+    } else {
+      for (http::BodyPart& part : body) s.out.push_back(std::move(part));
+    }
+    s.out_bytes = length;
+    s.out_end = true;
+  }
+  s.logged = true;
+  log_access(s, status, send_body ? length : 0);
+  submit_head(s, std::move(head), send_body);
+}
+
+void Connection::respond_prepared(Stream& s, const http::PreparedResponse& prepared,
+                                  std::vector<http::BodyPart>& more) {
+  http::HeadOptions options;
+  if (tls_) options.extra_fields = host_.https_fields();
+  std::string head;
+  http::append_prepared_head(head, prepared, options);
+  const bool send_body = !has_no_body(prepared.status) && !s.head_request;
+  std::uint64_t length = 0;
+  if (send_body) {
+    if (!prepared.body.empty()) s.out.push_back(http::BodyPart{prepared.body, nullptr, 0, 0});
+    length = prepared.body.size();
+    for (http::BodyPart& part : more) {
+      length += part.size();
+      s.out.push_back(std::move(part));
+    }
+    s.out_bytes = length;
+    s.out_end = true;
+  }
+  s.status = prepared.status;
+  s.logged = true;
+  log_access(s, prepared.status, length);
+  submit_head(s, std::move(head), send_body && length > 0);
+}
+
+void Connection::respond_error(Stream& s, int status, std::string_view why) {
+  s.discard = true;
+  respond(s, Response::html(status, http::error_page(status, why)), {});
+}
+
+void Connection::respond_stream_head(Stream& s, const Response& head) {
+  s.status = head.status();
+  const bool silent = has_no_body(s.status) || s.head_request;
+  http::HeadOptions options;
+  options.server_name = host_.config().server_name;
+  if (tls_) options.extra_fields = host_.https_fields();
+  options.framing =
+      silent && has_no_body(s.status) ? http::BodyFraming::kLength : http::BodyFraming::kChunked;
+  std::string text;
+  http::append_head(text, s.status, head.headers(), 0, options);
+  s.streaming = !silent;
+  if (silent) {
+    s.logged = true;
+    log_access(s, s.status, 0);
+  }
+  submit_head(s, std::move(text), !silent);
+}
+
+void Connection::submit_head(Stream& s, std::string head_text, bool data) {
+  s.answered = true;
+  // The HTTP/1.1 head's field lines, minus framing and connection fields, lower-cased in place.
+  // The stream keeps the text and nghttp2 points into it (NO_COPY): the stream outlives its
+  // HEADERS frame, which is encoded before the stream can close, or dropped unread when the
+  // client resets it first.
+  s.head = std::move(head_text);
+  std::string& text = s.head;
+  // One per loop thread, reused: no allocation per answer (nghttp2 copies the array).
+  static thread_local std::vector<nghttp2_nv> nva;
+  nva.clear();
+  const std::string status = std::to_string(s.status);
+  static constexpr std::string_view kStatus = ":status";
+  nva.push_back(nghttp2_nv{const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(kStatus.data())),
+                           const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(status.data())),
+                           kStatus.size(), status.size(), NGHTTP2_NV_FLAG_NONE});
+  std::size_t pos = text.find("\r\n");
+  while (pos != std::string::npos) {
+    const std::size_t start = pos + 2;
+    const std::size_t end = text.find("\r\n", start);
+    if (end == std::string::npos || end == start) break;
+    const std::size_t colon = text.find(':', start);
+    if (colon != std::string::npos && colon < end) {
+      for (std::size_t i = start; i < colon; ++i) text[i] = core::to_lower(text[i]);
+      std::size_t value = colon + 1;
+      while (value < end && (text[value] == ' ' || text[value] == '\t')) ++value;
+      const std::string_view name(text.data() + start, colon - start);
+      if (!connection_specific(name)) {
+        nva.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(text.data() + start),
+                                 reinterpret_cast<std::uint8_t*>(text.data() + value), colon - start,
+                                 end - value, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE});
+      }
+    }
+    pos = end;
+  }
+  nghttp2_data_provider provider{};
+  provider.source.ptr = &s;
+  provider.read_callback = &DataSource::read_data;
+  if (nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), data ? &provider : nullptr) != 0) {
+    (void)nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+void Connection::log_access(const Stream& s, int status, std::uint64_t bytes) {
+  const std::string_view method = s.method.empty() ? std::string_view("-") : std::string_view(s.method);
+  const std::string_view target = s.path.empty() ? std::string_view("-") : std::string_view(s.path);
+  host_.access(
+      *this, http::AccessRecord{method, target, 0, status, bytes, s.referer, s.user_agent, tls_ != nullptr, 2,
+                                s.started, http::Protocol::kH2, tls_ ? tls_->info().get() : nullptr});
+}
+
+}  // namespace weft::h2
