@@ -6,8 +6,7 @@
 // never touches the socket: bytes read are fed to nghttp2_session_mem_recv, bytes it produces
 // (nghttp2_session_mem_send) go to the same OutputQueue (and TlsStream) HTTP/1.1 writes with;
 // nghttp2 never copies a DATA payload (NGHTTP2_DATA_FLAG_NO_COPY: the frame header is queued,
-// then the body's bytes or file range; a cleartext socket reads the range in behind the header,
-// so that many frames leave in one send).
+// then the body's bytes or file range, which a cleartext socket sends with sendfile).
 //
 // Every stream is an exchange, routed by the same ConnectionHost as HTTP/1.1: its head is
 // rendered as an HTTP/1.1 head and read by the same RequestParser, so validation and limits
