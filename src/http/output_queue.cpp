@@ -37,8 +37,9 @@ std::string& OutputQueue::tail(OutputSpares& spares, std::size_t extra) {
   OutChunk* t = tail_for(extra);
   std::string& bytes = t != nullptr ? t->bytes : new_chunk(spares, true).bytes;
   if (bytes.capacity() < bytes.size() + extra) {
-    // Large appends come one after another (an HTTP/2 turn's DATA frames, 16 KiB each): taking
-    // the whole chunk's storage at once spares copying what is already there at every doubling.
+    // Large appends come one after another (the pieces of a chunked body, framed in place):
+    // taking the whole chunk's storage at once spares copying what is already there at every
+    // doubling.
     bytes.reserve(std::max(bytes.size() + extra, extra >= kCoalesceMax ? kTailMax : std::size_t{0}));
   }
   return bytes;
