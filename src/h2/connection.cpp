@@ -11,6 +11,7 @@
 
 #include "h2/stream.hpp"
 #include "net/read_epoch.hpp"
+#include "net/socket.hpp"
 #include "weft/log.hpp"
 
 namespace weft::h2 {
@@ -247,13 +248,7 @@ void Connection::close_lingering() {
 }
 
 void Connection::drain_lingering() {
-  for (;;) {
-    std::array<char, 4096> sink;  // not zeroed: only thrown away
-    const ssize_t n = ::recv(fd_.get(), sink.data(), sink.size(), 0);
-    if (n > 0) continue;
-    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) close();
-    return;
-  }
+  if (!net::drop_input(fd_.get())) close();
 }
 
 void Connection::arm(http::TimerKind kind) {

@@ -18,6 +18,7 @@
 #include "http/error_page.hpp"
 #include "http/response_writer.hpp"
 #include "net/read_epoch.hpp"
+#include "net/socket.hpp"
 #include "weft/log.hpp"
 
 namespace weft::http {
@@ -242,13 +243,8 @@ void Connection::drive_io() {
     if (progressed) continue;
     if (state_ == State::kLinger) {
       // Drop whatever arrives; EOF ends the linger.
-      for (;;) {
-        std::array<char, 4096> sink{};
-        const ssize_t n = ::recv(fd_.get(), sink.data(), sink.size(), 0);
-        if (n > 0) continue;
-        if (n == 0 || (errno != EAGAIN && errno != EINTR)) close();
-        return;
-      }
+      if (!net::drop_input(fd_.get())) close();
+      return;
     }
     if (body_paused_ && hangup_seen_ && upload_cut_short()) {
       // Waiting for the consumer would only delay this: the exchange is cancelled now rather

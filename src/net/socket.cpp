@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -177,6 +178,15 @@ void set_nodelay(int fd) noexcept {
 void set_send_buffer(int fd, std::size_t bytes) noexcept {
   const int value = static_cast<int>(std::min<std::size_t>(bytes, std::numeric_limits<int>::max() / 2));
   (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, sizeof value);
+}
+
+bool drop_input(int fd) noexcept {
+  for (;;) {
+    std::array<char, 4096> sink;  // not zeroed: only thrown away
+    const ssize_t n = ::recv(fd, sink.data(), sink.size(), 0);
+    if (n > 0) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+  }
 }
 
 }  // namespace weft::net

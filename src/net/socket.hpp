@@ -73,5 +73,8 @@ void prepare_inherited_listener(int fd);
 void set_nodelay(int fd) noexcept;
 /// Sets SO_SNDBUF of `fd` to `bytes` (the kernel doubles it for its bookkeeping); best effort.
 void set_send_buffer(int fd, std::size_t bytes) noexcept;
+/// Reads and drops what the non-blocking socket `fd` holds, as a lingering close does: true
+/// when that is all for now (EAGAIN), false once the peer has closed or the socket failed.
+[[nodiscard]] bool drop_input(int fd) noexcept;
 
 }  // namespace weft::net
