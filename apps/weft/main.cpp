@@ -363,38 +363,8 @@ int run(int argc, char** argv) {
                            : activated        ? "socket from systemd" + socket_name(inherited, 0) + ", "
                                               : "";
   const std::string listening = "weft listening on " + std::string(scheme) + "://" + first + "/";
-  std::printf("%s (%s%s, %zu %s, %zu %s)\n", listening.c_str(), from.c_str(), site.c_str(), running.loops,
-              plural(running.loops, "loop", "loops"), running.threads,
-              plural(running.threads, "thread", "threads"));
-  // A socket per loop on one address (handed over by a previous process) is named once.
-  std::vector<std::string> named{first};
-  for (std::size_t i = 1; i < running.listen_fds.size(); ++i) {
-    const std::string address = socket_address(running.listen_fds[i]);
-    if (std::find(named.begin(), named.end(), address) != named.end()) continue;
-    named.push_back(address);
-    const std::string source = handover.present() ? "socket from process " + std::to_string(::getppid())
-                                                  : "socket from systemd" + socket_name(inherited, i);
-    std::printf("weft also listening on %s://%s/ (%s)\n", scheme, address.c_str(), source.c_str());
-  }
-  if (plan) {
-    for (std::size_t i = 0; i < plan->listeners.size(); ++i) {
-      const bool tls = !plan->listeners[i].tls.certificates.empty();
-      std::printf("weft also listening on %s://%s/\n", tls ? "https" : "http",
-                  host_port(plan->listeners[i].bind, server->listener_port(i)).c_str());
-    }
-  }
-  if (running.http_redirect_port) {
-    const std::string redirect = running.http_redirect_fds.empty()
-                                     ? host_port(bind, server->redirect_port())
-                                     : socket_address(running.http_redirect_fds.front());
-    std::printf("weft redirecting http://%s/ to https\n", redirect.c_str());
-  }
-  if (running.metrics) {
-    std::printf("weft metrics on http://%s/metrics\n",
-                host_port(running.metrics->bind, server->metrics_port()).c_str());
-  }
-  std::fflush(stdout);
-
+  // Every signal has its handler before the first line goes out: whoever waits for that line (a
+  // script, a test counting descriptors, a supervisor) sees the whole process, not a half-made one.
   weft::app::Upgrader upgrader({.path = self, .args = {argv + 1, argv + argc}, .server = &*server});
   weft::app::ShutdownSignals signals({
       .drain =
@@ -454,6 +424,38 @@ int run(int argc, char** argv) {
       .upgrade = [&upgrader](std::function<void()> drain) { upgrader.start(std::move(drain)); },
       .drain_timeout = options.config.shutdown_timeout,
   });
+  std::printf("%s (%s%s, %zu %s, %zu %s)\n", listening.c_str(), from.c_str(), site.c_str(), running.loops,
+              plural(running.loops, "loop", "loops"), running.threads,
+              plural(running.threads, "thread", "threads"));
+  // A socket per loop on one address (handed over by a previous process) is named once.
+  std::vector<std::string> named{first};
+  for (std::size_t i = 1; i < running.listen_fds.size(); ++i) {
+    const std::string address = socket_address(running.listen_fds[i]);
+    if (std::find(named.begin(), named.end(), address) != named.end()) continue;
+    named.push_back(address);
+    const std::string source = handover.present() ? "socket from process " + std::to_string(::getppid())
+                                                  : "socket from systemd" + socket_name(inherited, i);
+    std::printf("weft also listening on %s://%s/ (%s)\n", scheme, address.c_str(), source.c_str());
+  }
+  if (plan) {
+    for (std::size_t i = 0; i < plan->listeners.size(); ++i) {
+      const bool tls = !plan->listeners[i].tls.certificates.empty();
+      std::printf("weft also listening on %s://%s/\n", tls ? "https" : "http",
+                  host_port(plan->listeners[i].bind, server->listener_port(i)).c_str());
+    }
+  }
+  if (running.http_redirect_port) {
+    const std::string redirect = running.http_redirect_fds.empty()
+                                     ? host_port(bind, server->redirect_port())
+                                     : socket_address(running.http_redirect_fds.front());
+    std::printf("weft redirecting http://%s/ to https\n", redirect.c_str());
+  }
+  if (running.metrics) {
+    std::printf("weft metrics on http://%s/metrics\n",
+                host_port(running.metrics->bind, server->metrics_port()).c_str());
+  }
+  std::fflush(stdout);
+
   // Serving, and every signal has its handler: only now is the service ready. After an upgrade,
   // systemd first learns that this process is now the service's main one (NotifyAccess=all), and
   // only then does the previous process hear that it may drain.

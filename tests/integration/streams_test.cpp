@@ -614,7 +614,8 @@ TEST(ManyStreams, AThousandClientsLeavingMidStreamLeaveNoDescriptorBehind) {
   }
   std::size_t fds_now = 0;
   EXPECT_TRUE(wait_for([&] { return (fds_now = open_fds(pid)) <= fds_before; }, 5s))
-      << fds_now << " descriptors open in weft, " << fds_before << " before the streams";
+      << fds_now << " descriptors open in weft, " << fds_before << " before the streams:\n"
+      << describe_fds(pid);
 
   // It serves on, streams included.
   const auto after = get(server.port(), "/events?n=2&ms=0");
@@ -641,7 +642,8 @@ TEST(ManyStreams, ClientsLeavingQuietStreamsAreNoticedWithoutAWrite) {
   // 10 s: generous for a loaded machine (ThreadSanitizer, a parallel ctest), and still far
   // below the 60 s after which the next event's write would reveal a client gone.
   EXPECT_TRUE(wait_for([&] { return (fds_now = open_fds(pid)) <= fds_before; }, 10s))
-      << fds_now << " descriptors open in weft, " << fds_before << " before the streams";
+      << fds_now << " descriptors open in weft, " << fds_before << " before the streams:\n"
+      << describe_fds(pid);
   expect_clean_exit(server.process());
 }
 
@@ -682,7 +684,8 @@ TEST(ManyStreams, UploadsCutShortLeaveNoDescriptorBehind) {
     fewest = std::min(fewest, open_fds(pid));
   }
   EXPECT_LE(fds_now, fds_before) << fds_now << " descriptors open in weft, " << fds_before
-                                 << " before the uploads, and none closed for 20 s";
+                                 << " before the uploads, and none closed for 20 s:\n"
+                                 << describe_fds(pid);
   const auto after = get(server.port(), "/events?n=1&ms=0");
   ASSERT_TRUE(after);
   EXPECT_EQ(after->body, "data: 1\n\n");

@@ -106,7 +106,8 @@ TEST(SlowReaders, MemoryStaysBoundedOthersAreServedAndTheWriteTimerClosesThem) {
   // The open-file cache (StaticOptions::open_file_cache_entries) keeps big.bin open for the
   // next request: one descriptor more than before, whatever the number of readers.
   const bool fds_back = wait_for([&] { return open_fds(pid) <= fds_before + 1; }, 2s);
-  EXPECT_TRUE(fds_back) << open_fds(pid) << " descriptors open in weft, " << fds_before << " before";
+  EXPECT_TRUE(fds_back) << open_fds(pid) << " descriptors open in weft, " << fds_before << " before:\n"
+                        << describe_fds(pid);
 
   const long growth_kib = rss_peak - rss_before;
   EXPECT_LT(growth_kib, 64 * 1024) << "RSS grew by " << growth_kib << " KiB for " << kReaders

@@ -2,10 +2,13 @@
 
 #include <dirent.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -55,6 +58,62 @@ std::size_t open_fds(pid_t pid) {
     ::closedir(dir);
   }
   return n;
+}
+
+namespace {
+
+// inode -> "STATE local_port->remote_port" for every TCP socket of the host (both families).
+std::map<std::string, std::string> tcp_sockets() {
+  static constexpr std::array<const char*, 12> kStates = {
+      "?",         "ESTABLISHED", "SYN_SENT",   "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+      "TIME_WAIT", "CLOSE",       "CLOSE_WAIT", "LAST_ACK", "LISTEN",    "CLOSING"};
+  std::map<std::string, std::string> sockets;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the column names
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+      const auto port = [](const std::string& address) {
+        const std::size_t colon = address.rfind(':');
+        return colon == std::string::npos
+                   ? std::string("?")
+                   : std::to_string(std::stoul(address.substr(colon + 1), nullptr, 16));
+      };
+      const unsigned long code = state.empty() ? 0 : std::stoul(state, nullptr, 16);
+      sockets[inode] =
+          std::string(code < kStates.size() ? kStates[code] : "?") + " " + port(local) + "->" + port(remote);
+    }
+  }
+  return sockets;
+}
+
+}  // namespace
+
+std::string describe_fds(pid_t pid) {
+  const std::string dir_path = "/proc/" + std::to_string(pid) + "/fd";
+  const std::map<std::string, std::string> sockets = tcp_sockets();
+  std::string text;
+  if (DIR* dir = ::opendir(dir_path.c_str())) {
+    while (const dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] == '.') continue;
+      std::array<char, 256> target{};
+      const ssize_t n =
+          ::readlink((dir_path + "/" + entry->d_name).c_str(), target.data(), target.size() - 1);
+      std::string line = std::string(entry->d_name) + " " +
+                         (n > 0 ? std::string(target.data(), static_cast<std::size_t>(n)) : "?");
+      if (line.find("socket:[") != std::string::npos) {
+        const std::size_t open = line.find('[') + 1;
+        const auto found = sockets.find(line.substr(open, line.find(']') - open));
+        if (found != sockets.end()) line += " tcp " + found->second;
+      }
+      text += line + "\n";
+    }
+    ::closedir(dir);
+  }
+  return text;
 }
 
 }  // namespace weft::test

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <string>
 
 namespace weft::test {
 
@@ -18,5 +19,9 @@ std::size_t raise_fd_limit(std::size_t wanted);
 [[nodiscard]] long cpu_ticks(pid_t pid);
 /// Descriptors open in `pid` (entries of /proc/PID/fd).
 [[nodiscard]] std::size_t open_fds(pid_t pid);
+/// The descriptors open in `pid`, one per line: number, target (readlink) and, for a TCP socket,
+/// its state and ports from /proc/net/tcp{,6} (CLOSE_WAIT there means the peer left and weft has
+/// not noticed). For a failing leak check's message.
+[[nodiscard]] std::string describe_fds(pid_t pid);
 
 }  // namespace weft::test

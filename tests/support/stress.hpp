@@ -28,6 +28,7 @@ using test::Fd;
 // The /proc figures (support/resources.hpp) and wait_for (support/deadline.hpp), as the stress
 // tests have always called them.
 using test::cpu_ticks;
+using test::describe_fds;
 using test::open_fds;
 using test::raise_fd_limit;
 using test::rss_kib;
