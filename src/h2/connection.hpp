@@ -80,7 +80,10 @@ class Connection final : public http::HostedConnection {
   void drain_lingering();
 
   // Stream events (from the nghttp2 callbacks).
+  using StreamMap = std::map<std::int32_t, std::unique_ptr<Stream>>;
   Stream* begin_stream(std::int32_t id);
+  /// This loop thread's closed streams kept for reuse (requests.cpp).
+  static std::vector<StreamMap::node_type>& spare_streams();
   int on_field(Stream& s, std::string_view name, std::string_view value);
   void on_request_head(Stream& s);
   void on_request_data(Stream& s, std::string_view data);
@@ -94,9 +97,9 @@ class Connection final : public http::HostedConnection {
   void respond_prepared(Stream& s, const http::PreparedResponse& prepared, std::vector<http::BodyPart>& more);
   void respond_error(Stream& s, int status, std::string_view why);
   void respond_stream_head(Stream& s, const Response& head);
-  /// Submits the HEADERS of `s` from an HTTP/1.1 head text (kept by the stream until it closes);
-  /// `data`: a body (DATA frames) follows.
-  void submit_head(Stream& s, std::string head_text, bool data);
+  /// Submits the HEADERS of `s` from the HTTP/1.1 head text in `s.head` (kept by the stream until
+  /// it closes); `data`: a body (DATA frames) follows.
+  void submit_head(Stream& s, bool data);
   void log_access(const Stream& s, int status, std::uint64_t bytes);
   /// Gives `n` bytes of stream `s`'s window back to the client.
   void consume(Stream& s, std::size_t n);
@@ -107,7 +110,7 @@ class Connection final : public http::HostedConnection {
   std::unique_ptr<tls::TlsStream> tls_;
   std::string handed_input_;
   nghttp2_session* session_ = nullptr;
-  std::map<std::int32_t, std::unique_ptr<Stream>> streams_;
+  StreamMap streams_;
   http::OutputQueue out_;
   http::TimerKind timer_{};
   bool closed_ = false;

@@ -4,6 +4,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -162,8 +163,8 @@ void Connection::respond(Stream& s, const Response& response, std::vector<http::
   http::HeadOptions options;
   options.server_name = host_.config().server_name;
   if (tls_) options.extra_fields = host_.https_fields();
-  std::string head;
-  http::append_head(head, status, chosen->headers(), bodiless ? 0 : length, options);
+  s.head.clear();
+  http::append_head(s.head, status, chosen->headers(), bodiless ? 0 : length, options);
   const bool send_body = !bodiless && !s.head_request && length > 0;
   s.status = status;
   if (send_body) {
@@ -177,15 +178,15 @@ void Connection::respond(Stream& s, const Response& response, std::vector<http::
   }
   s.logged = true;
   log_access(s, status, send_body ? length : 0);
-  submit_head(s, std::move(head), send_body);
+  submit_head(s, send_body);
 }
 
 void Connection::respond_prepared(Stream& s, const http::PreparedResponse& prepared,
                                   std::vector<http::BodyPart>& more) {
   http::HeadOptions options;
   if (tls_) options.extra_fields = host_.https_fields();
-  std::string head;
-  http::append_prepared_head(head, prepared, options);
+  s.head.clear();
+  http::append_prepared_head(s.head, prepared, options);
   const bool send_body = !has_no_body(prepared.status) && !s.head_request;
   std::uint64_t length = 0;
   if (send_body) {
@@ -201,7 +202,7 @@ void Connection::respond_prepared(Stream& s, const http::PreparedResponse& prepa
   s.status = prepared.status;
   s.logged = true;
   log_access(s, prepared.status, length);
-  submit_head(s, std::move(head), send_body && length > 0);
+  submit_head(s, send_body && length > 0);
 }
 
 void Connection::respond_error(Stream& s, int status, std::string_view why) {
@@ -217,23 +218,22 @@ void Connection::respond_stream_head(Stream& s, const Response& head) {
   if (tls_) options.extra_fields = host_.https_fields();
   options.framing =
       silent && has_no_body(s.status) ? http::BodyFraming::kLength : http::BodyFraming::kChunked;
-  std::string text;
-  http::append_head(text, s.status, head.headers(), 0, options);
+  s.head.clear();
+  http::append_head(s.head, s.status, head.headers(), 0, options);
   s.streaming = !silent;
   if (silent) {
     s.logged = true;
     log_access(s, s.status, 0);
   }
-  submit_head(s, std::move(text), !silent);
+  submit_head(s, !silent);
 }
 
-void Connection::submit_head(Stream& s, std::string head_text, bool data) {
+void Connection::submit_head(Stream& s, bool data) {
   s.answered = true;
   // The HTTP/1.1 head's field lines, minus framing and connection fields, lower-cased in place.
   // The stream keeps the text and nghttp2 points into it (NO_COPY): the stream outlives its
   // HEADERS frame, which is encoded before the stream can close, or dropped unread when the
   // client resets it first.
-  s.head = std::move(head_text);
   std::string& text = s.head;
   // One per loop thread, reused: no allocation per answer (nghttp2 copies the array).
   static thread_local std::vector<nghttp2_nv> nva;
@@ -243,24 +243,25 @@ void Connection::submit_head(Stream& s, std::string head_text, bool data) {
   nva.push_back(nghttp2_nv{const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(kStatus.data())),
                            const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(status.data())),
                            kStatus.size(), status.size(), NGHTTP2_NV_FLAG_NONE});
-  std::size_t pos = text.find("\r\n");
-  while (pos != std::string::npos) {
-    const std::size_t start = pos + 2;
-    const std::size_t end = text.find("\r\n", start);
-    if (end == std::string::npos || end == start) break;
-    const std::size_t colon = text.find(':', start);
-    if (colon != std::string::npos && colon < end) {
-      for (std::size_t i = start; i < colon; ++i) text[i] = core::to_lower(text[i]);
-      std::size_t value = colon + 1;
-      while (value < end && (text[value] == ' ' || text[value] == '\t')) ++value;
-      const std::string_view name(text.data() + start, colon - start);
-      if (!connection_specific(name)) {
-        nva.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(text.data() + start),
-                                 reinterpret_cast<std::uint8_t*>(text.data() + value), colon - start,
-                                 end - value, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE});
-      }
-    }
-    pos = end;
+  // One pass over the lines: the status line first, then "Name: value" up to the empty line.
+  char* line = text.data();
+  char* const end = line + text.size();
+  char* eol = static_cast<char*>(std::memchr(line, '\n', static_cast<std::size_t>(end - line)));
+  while (eol != nullptr && (line = eol + 1) < end) {
+    eol = static_cast<char*>(std::memchr(line, '\n', static_cast<std::size_t>(end - line)));
+    if (eol == nullptr) break;
+    char* const stop = eol > line && eol[-1] == '\r' ? eol - 1 : eol;
+    if (stop == line) break;  // the empty line ends the head
+    char* const colon = static_cast<char*>(std::memchr(line, ':', static_cast<std::size_t>(stop - line)));
+    if (colon == nullptr) continue;
+    core::lower_in_place(line, static_cast<std::size_t>(colon - line));
+    char* value = colon + 1;
+    while (value < stop && (*value == ' ' || *value == '\t')) ++value;
+    const std::string_view name(line, static_cast<std::size_t>(colon - line));
+    if (connection_specific(name)) continue;
+    nva.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(line), reinterpret_cast<std::uint8_t*>(value),
+                             name.size(), static_cast<std::size_t>(stop - value),
+                             NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE});
   }
   nghttp2_data_provider provider{};
   provider.source.ptr = &s;

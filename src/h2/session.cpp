@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "h2/connection.hpp"
+#include "h2/session_memory.hpp"
 #include "h2/stream.hpp"
 #include "weft/log.hpp"
 
@@ -190,7 +191,7 @@ bool Connection::start() {
   // RFC 9218: the priority field is read by nghttp2 once SETTINGS_NO_RFC7540_PRIORITIES is sent;
   // PRIORITY_UPDATE frames only when asked for.
   nghttp2_option_set_builtin_recv_extension_type(option, NGHTTP2_PRIORITY_UPDATE);
-  const int rv = nghttp2_session_server_new2(&session_, callbacks, this, option);
+  const int rv = nghttp2_session_server_new3(&session_, callbacks, this, option, session_memory());
   nghttp2_session_callbacks_del(callbacks);
   nghttp2_option_del(option);
   if (rv != 0) {

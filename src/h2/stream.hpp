@@ -57,6 +57,28 @@ struct Connection::Stream {
   net::Clock::time_point started{};  // the head was complete (the loop's clock), for the metrics
   std::string referer, user_agent;   // for the access log, when it wants them
   std::string head;                  // the answer's head, which its HEADERS frame points into
+
+  // Back to a new stream's state as it closes, before it waits among the loop's spares: what it
+  // held (files, a buffered body, the request) is released now; the storage of the buffers every
+  // request fills (the fields, the answer's head, the body queue) is kept when it is small, so
+  // that the next stream does not allocate them again.
+  void recycle() {
+    constexpr std::size_t kKeepBytes = 1024;
+    constexpr std::size_t kKeepParts = 8;
+    std::string kept_fields = fields.capacity() <= kKeepBytes ? std::move(fields) : std::string();
+    std::string kept_head = head.capacity() <= kKeepBytes ? std::move(head) : std::string();
+    std::vector<http::BodyPart> kept_out =
+        out.capacity() <= kKeepParts ? std::move(out) : std::vector<http::BodyPart>();
+    kept_fields.clear();
+    kept_head.clear();
+    kept_out.clear();  // closes the files it referred to
+    // Ended and begun again in place: cheaper than assigning a new stream member by member.
+    std::destroy_at(this);
+    std::construct_at(this);
+    fields = std::move(kept_fields);
+    head = std::move(kept_head);
+    out = std::move(kept_out);
+  }
 };
 
 // nghttp2 asks how much of a stream's answer it may frame (read_data), then has each DATA frame
