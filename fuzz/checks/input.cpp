@@ -3,14 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define WEFT_FUZZ_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WEFT_FUZZ_ASAN 1
-#endif
-#endif
-#if defined(WEFT_FUZZ_ASAN)
+#include "core/sanitizers.hpp"
+#if defined(WEFT_ADDRESS_SANITIZER)
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -73,7 +67,7 @@ ExactCopy::ExactCopy(std::string_view bytes)
   if (!bytes.empty()) std::memcpy(data_.get(), bytes.data(), bytes.size());
 }
 
-#if defined(WEFT_FUZZ_ASAN)
+#if defined(WEFT_ADDRESS_SANITIZER)
 Poison::Poison(const char* data, std::size_t size) noexcept : data_(data), size_(size) {
   ASAN_POISON_MEMORY_REGION(data_, size_);
 }

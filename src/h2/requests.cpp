@@ -58,20 +58,17 @@ std::vector<Connection::StreamMap::node_type>& Connection::spare_streams() {
 
 Connection::Stream* Connection::begin_stream(std::int32_t id) {
   std::vector<StreamMap::node_type>& spares = spare_streams();
+  StreamMap::iterator it;
   if (spares.empty()) {
-    auto s = std::make_unique<Stream>();
-    s->id = id;
-    Stream* raw = s.get();
-    streams_.emplace(id, std::move(s));
-    return raw;
+    it = streams_.emplace(id, std::make_unique<Stream>()).first;
+  } else {
+    StreamMap::node_type node = std::move(spares.back());
+    spares.pop_back();
+    node.key() = id;
+    it = streams_.insert(std::move(node)).position;
   }
-  StreamMap::node_type node = std::move(spares.back());
-  spares.pop_back();
-  node.key() = id;
-  Stream* raw = node.mapped().get();
-  raw->id = id;
-  streams_.insert(std::move(node));
-  return raw;
+  it->second->id = id;
+  return it->second.get();
 }
 
 int Connection::on_field(Stream& s, std::string_view name, std::string_view value) {

@@ -71,7 +71,8 @@ std::size_t& header(void* block) {
 
 void* allocate(std::size_t size, void* /*user*/) {
   const std::size_t c = class_of(size);
-  if (c < kClasses && heads[c] != nullptr && caching()) {
+  // A block in the list means this thread caches (the release at its exit empties the lists).
+  if (c < kClasses && heads[c] != nullptr) {
     FreeBlock* block = heads[c];
     heads[c] = block->next;
     --counts[c];

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace weft::test {
 
@@ -49,16 +50,23 @@ long cpu_ticks(pid_t pid) {
   return total;
 }
 
-std::size_t open_fds(pid_t pid) {
-  std::size_t n = 0;
+namespace {
+
+// The entries of /proc/PID/fd: the numbers of the descriptors open in `pid`.
+std::vector<std::string> fd_numbers(pid_t pid) {
+  std::vector<std::string> numbers;
   if (DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
     while (const dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] != '.') ++n;
+      if (entry->d_name[0] != '.') numbers.emplace_back(entry->d_name);
     }
     ::closedir(dir);
   }
-  return n;
+  return numbers;
 }
+
+}  // namespace
+
+std::size_t open_fds(pid_t pid) { return fd_numbers(pid).size(); }
 
 namespace {
 
@@ -96,22 +104,16 @@ std::string describe_fds(pid_t pid) {
   const std::string dir_path = "/proc/" + std::to_string(pid) + "/fd";
   const std::map<std::string, std::string> sockets = tcp_sockets();
   std::string text;
-  if (DIR* dir = ::opendir(dir_path.c_str())) {
-    while (const dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] == '.') continue;
-      std::array<char, 256> target{};
-      const ssize_t n =
-          ::readlink((dir_path + "/" + entry->d_name).c_str(), target.data(), target.size() - 1);
-      std::string line = std::string(entry->d_name) + " " +
-                         (n > 0 ? std::string(target.data(), static_cast<std::size_t>(n)) : "?");
-      if (line.find("socket:[") != std::string::npos) {
-        const std::size_t open = line.find('[') + 1;
-        const auto found = sockets.find(line.substr(open, line.find(']') - open));
-        if (found != sockets.end()) line += " tcp " + found->second;
-      }
-      text += line + "\n";
+  for (const std::string& number : fd_numbers(pid)) {
+    std::array<char, 256> target{};
+    const ssize_t n = ::readlink((dir_path + "/" + number).c_str(), target.data(), target.size() - 1);
+    std::string line = number + " " + (n > 0 ? std::string(target.data(), static_cast<std::size_t>(n)) : "?");
+    if (line.find("socket:[") != std::string::npos) {
+      const std::size_t open = line.find('[') + 1;
+      const auto found = sockets.find(line.substr(open, line.find(']') - open));
+      if (found != sockets.end()) line += " tcp " + found->second;
     }
-    ::closedir(dir);
+    text += line + "\n";
   }
   return text;
 }
